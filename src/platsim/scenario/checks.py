@@ -1,0 +1,240 @@
+"""Checks that relate one part of a scenario file to another.
+
+They run on the raw (parsed YAML) data, independently of the structural validation, so that
+`platsim validate` lists every problem in one pass. Each check skips what is structurally
+broken: the structural validator reports that part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from platsim.scenario.yaml_lines import KeyPath
+
+
+@dataclass(frozen=True)
+class RawProblem:
+    """A problem located by key path (the loader adds the file and line)."""
+
+    path: KeyPath
+    rule: str
+    allowed: str | None = None
+    got: str | None = None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _listing(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "(none)"
+
+
+def arm_ids(data: dict[str, Any]) -> list[str]:
+    """Arm ids in file order (ignoring malformed entries)."""
+    arms = data.get("arms")
+    if not isinstance(arms, list):
+        return []
+    ids = [arm["id"] for arm in arms if isinstance(arm, dict) and isinstance(arm.get("id"), str)]
+    return list(dict.fromkeys(ids))
+
+
+def cross_checks(data: dict[str, Any]) -> Iterator[RawProblem]:
+    """Yield every cross-reference problem in a parsed scenario mapping."""
+    yield from _check_arms(data)
+    ids = arm_ids(data)
+    controls = [
+        arm.get("id")
+        for arm in data.get("arms") or []
+        if isinstance(arm, dict) and arm.get("control") is True
+    ]
+    yield from _check_truths(data, ids)
+    for name, design in _mapping(data.get("designs")).items():
+        if isinstance(design, dict):
+            yield from _check_design(("designs", name), design, ids, has_control=bool(controls))
+
+
+def _check_arms(data: dict[str, Any]) -> Iterator[RawProblem]:
+    arms = data.get("arms")
+    if not isinstance(arms, list):
+        return
+    seen: dict[str, int] = {}
+    controls: list[int] = []
+    for index, arm in enumerate(arms):
+        if not isinstance(arm, dict):
+            continue
+        arm_id = arm.get("id")
+        if isinstance(arm_id, str):
+            if arm_id in seen:
+                yield RawProblem(
+                    ("arms", index, "id"),
+                    f"duplicate arm id (first used by arms[{seen[arm_id]}])",
+                    "a unique id per arm",
+                    repr(arm_id),
+                )
+            else:
+                seen[arm_id] = index
+        if arm.get("control") is True:
+            controls.append(index)
+    for index in controls[1:]:
+        yield RawProblem(
+            ("arms", index, "control"),
+            "more than one arm has control: true",
+            "at most one control arm",
+            f"arms {controls}",
+        )
+
+
+def _check_truths(data: dict[str, Any], ids: list[str]) -> Iterator[RawProblem]:
+    truths = data.get("truths")
+    if not isinstance(truths, dict):
+        return
+    for truth_name, per_arm in truths.items():
+        if not isinstance(per_arm, dict):
+            continue
+        for arm_id in per_arm:
+            if arm_id not in ids:
+                yield RawProblem(
+                    ("truths", truth_name, arm_id),
+                    "unknown arm id in truth",
+                    f"arm ids: {_listing(ids)}",
+                    repr(arm_id),
+                )
+        missing = [arm_id for arm_id in ids if arm_id not in per_arm]
+        if missing:
+            yield RawProblem(
+                ("truths", truth_name),
+                f"truth is missing arm(s) {', '.join(missing)}",
+                "every arm needs a truth under every named truth",
+                f"arms {_listing([str(k) for k in per_arm])}",
+            )
+
+
+def _check_design(
+    path: KeyPath, design: dict[str, Any], ids: list[str], *, has_control: bool
+) -> Iterator[RawProblem]:
+    max_patients = design.get("max_patients")
+    max_patients = max_patients if _is_int(max_patients) and max_patients > 0 else None
+    allocation = _mapping(design.get("allocation"))
+    decisions = _mapping(design.get("decisions"))
+    looks = _mapping(design.get("looks"))
+
+    ratios = allocation.get("ratios")
+    if isinstance(ratios, dict):
+        for arm_id in ratios:
+            if arm_id not in ids:
+                yield RawProblem(
+                    (*path, "allocation", "ratios", arm_id),
+                    "unknown arm id in allocation ratios",
+                    f"arm ids: {_listing(ids)}",
+                    repr(arm_id),
+                )
+        missing = [arm_id for arm_id in ids if arm_id not in ratios]
+        if missing:
+            yield RawProblem(
+                (*path, "allocation", "ratios"),
+                f"allocation ratios are missing arm(s) {', '.join(missing)}",
+                "a ratio for every arm",
+                f"ratios for {_listing([str(k) for k in ratios])}",
+            )
+    elif allocation.get("rule") == "fixed":
+        yield RawProblem(
+            (*path, "allocation"),
+            "rule fixed needs ratios",
+            "ratios: {arm_id: weight, ...} for every arm",
+            "no ratios",
+        )
+
+    if "control" in allocation and allocation.get("rule") != "thompson":
+        yield RawProblem(
+            (*path, "allocation", "control"),
+            "a control share only applies to adaptive rules",
+            "rule: thompson",
+            repr(allocation.get("rule")),
+        )
+    if "control" in allocation and not has_control:
+        yield RawProblem(
+            (*path, "allocation", "control"),
+            "a control share needs an arm with control: true",
+            "remove allocation.control or mark a control arm",
+        )
+    min_prob, max_prob = allocation.get("min_prob"), allocation.get("max_prob")
+    if isinstance(min_prob, int | float) and isinstance(max_prob, int | float):
+        if min_prob > max_prob:
+            yield RawProblem(
+                (*path, "allocation", "min_prob"),
+                "min_prob is larger than max_prob",
+                f"min_prob <= max_prob = {max_prob}",
+                repr(min_prob),
+            )
+    if isinstance(min_prob, int | float) and ids and min_prob * len(ids) > 1:
+        yield RawProblem(
+            (*path, "allocation", "min_prob"),
+            "min_prob times the number of arms exceeds 1",
+            f"min_prob <= 1/{len(ids)}",
+            repr(min_prob),
+        )
+    burn_in = allocation.get("burn_in_patients")
+    if _is_int(burn_in) and max_patients is not None and burn_in > max_patients:
+        yield RawProblem(
+            (*path, "allocation", "burn_in_patients"),
+            "burn-in is longer than the maximum sample size",
+            f"0 to max_patients = {max_patients}",
+            repr(burn_in),
+        )
+
+    for rule in ("efficacy", "futility"):
+        if rule in decisions and decisions[rule] is not None and not has_control:
+            yield RawProblem(
+                (*path, "decisions", rule),
+                f"{rule} is judged against a control, but no arm has control: true",
+                "stop_for_best / drop_if_p_best_below for designs without a control",
+            )
+    on_efficacy = decisions.get("on_efficacy")
+    if on_efficacy == "new_control" and not has_control:
+        yield RawProblem(
+            (*path, "decisions", "on_efficacy"),
+            "new_control needs an arm with control: true",
+            "graduate, stop_trial",
+            repr(on_efficacy),
+        )
+    max_per_arm = decisions.get("max_per_arm")
+    if _is_int(max_per_arm) and max_patients is not None and max_per_arm > max_patients:
+        yield RawProblem(
+            (*path, "decisions", "max_per_arm"),
+            "max_per_arm is larger than the trial's max_patients",
+            f"1 to {max_patients}",
+            repr(max_per_arm),
+        )
+
+    if max_patients is not None:
+        yield from _check_looks((*path, "looks"), looks, max_patients)
+
+
+def _check_looks(path: KeyPath, looks: dict[str, Any], max_patients: int) -> Iterator[RawProblem]:
+    for key in ("every_patients", "every_outcomes", "first_at"):
+        value = looks.get(key)
+        if _is_int(value) and value >= max_patients:
+            yield RawProblem(
+                (*path, key),
+                "look at or beyond the maximum sample size (the final analysis is there)",
+                f"1 to {max_patients - 1} (max_patients = {max_patients})",
+                repr(value),
+            )
+    for key in ("at_patients", "at_outcomes"):
+        values = looks.get(key)
+        if isinstance(values, list):
+            for index, value in enumerate(values):
+                if _is_int(value) and value >= max_patients:
+                    yield RawProblem(
+                        (*path, key, index),
+                        "look at or beyond the maximum sample size (the final analysis is there)",
+                        f"1 to {max_patients - 1} (max_patients = {max_patients})",
+                        repr(value),
+                    )

@@ -1,0 +1,44 @@
+"""Every default value of the scenario file, in one place.
+
+The schema (`schema.py`) takes its defaults from here, and the documentation quotes them.
+"""
+
+from __future__ import annotations
+
+#: Beta prior of each arm's response probability (uniform).
+BETA_PRIOR_ALPHA: float = 1.0
+BETA_PRIOR_BETA: float = 1.0
+
+#: Months from enrolment until a binary outcome is known (0 = immediately).
+OUTCOME_LAG_MONTHS: float = 0.0
+
+#: Months over which accrual ramps up linearly from 0 to its full rate (0 = no ramp-up).
+RAMP_UP_MONTHS: float = 0.0
+
+#: Temper of Thompson allocation, P(best)^power ("n_over_2N" = Thall–Wathen).
+THOMPSON_POWER: float = 1.0
+
+#: Allocation probability clamps (applied to every arm with non-zero allocation).
+MIN_PROB: float = 0.0
+MAX_PROB: float = 1.0
+
+#: Patients randomized with the fixed (or equal) ratios before adaptation starts.
+BURN_IN_PATIENTS: int = 0
+
+#: Randomization scheme within each block between looks.
+RANDOMIZATION: str = "simple"
+
+#: What happens when an arm crosses the efficacy threshold.
+ON_EFFICACY: str = "graduate"
+
+#: Margin (probability units for binary endpoints) in P(arm better than control by margin).
+DECISION_MARGIN: float = 0.0
+
+#: Trials simulated per truth and design when the command line does not say.
+N_TRIALS: int = 10_000
+
+#: Trials per chunk: the unit of seeding, checkpointing and parallel work.
+CHUNK_SIZE: int = 1_000
+
+#: Default seed of `platsim run`.
+SEED: int = 20261122
