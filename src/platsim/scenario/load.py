@@ -85,12 +85,14 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
 
 
 def _locate(raw: RawProblem, loaded: LoadedYaml, file: str) -> Problem:
-    return Problem(file, loaded.line_of(raw.path), _dotted(raw.path), raw.rule, raw.allowed, raw.got)
+    return Problem(
+        file, loaded.line_of(raw.path), _dotted(raw.path), raw.rule, raw.allowed, raw.got
+    )
 
 
 def _sorted_unique(problems: list[Problem]) -> list[Problem]:
     unique = list(dict.fromkeys(problems))
-    return sorted(unique, key=lambda p: (p.line if p.line is not None else 0))
+    return sorted(unique, key=lambda p: p.line if p.line is not None else 0)
 
 
 def _dotted(path: KeyPath) -> str:

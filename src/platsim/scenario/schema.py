@@ -14,9 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from platsim.scenario import defaults
 
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)
-]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 OpenUnitInterval = Annotated[float, Field(gt=0.0, lt=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
@@ -86,7 +84,9 @@ class ControlShare(_Frozen):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ControlShare:
-        chosen = [k for k in ("fixed", "sqrt", "match_best") if getattr(self, k) not in (None, False)]
+        chosen = [
+            k for k in ("fixed", "sqrt", "match_best") if getattr(self, k) not in (None, False)
+        ]
         if len(chosen) != 1:
             raise ValueError(
                 "give exactly one control rule: {fixed: share}, {sqrt: true} or {match_best: true}"
