@@ -1,0 +1,81 @@
+"""What the engine needs to simulate one design under one truth, as plain numbers.
+
+`TrialSpec` is built from a validated scenario by `platsim.specs.build_trial_spec`; the
+engine never sees the scenario model. Arm order is the scenario's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Arm status codes in records (index into STATUS_NAMES).
+STATUS_NAMES: tuple[str, ...] = ("none", "efficacy", "futility", "dropped", "best", "superseded")
+NONE, EFFICACY, FUTILITY, DROPPED, BEST, SUPERSEDED = range(6)
+
+#: Trial stop reasons in records (index into STOP_REASONS).
+STOP_REASONS: tuple[str, ...] = (
+    "max_patients",
+    "no_arms_left",
+    "best_found",
+    "efficacy_stop",
+    "single_arm_left",
+)
+STOP_MAX_PATIENTS, STOP_NO_ARMS_LEFT, STOP_BEST_FOUND, STOP_EFFICACY, STOP_SINGLE_ARM = range(5)
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One design under one truth (binary endpoint).
+
+    Probabilities are of response; times are in months; counts in patients.
+    """
+
+    arm_ids: tuple[str, ...]
+    #: True response probability per arm, shape (n_arms,).
+    true_p: np.ndarray
+    #: Index of the control arm, or None for designs without a control.
+    control_index: int | None
+    higher_is_better: bool
+    max_patients: int
+    accrual_rate_per_month: float
+    ramp_up_months: float = 0.0
+    outcome_lag_months: float = 0.0
+    prior_alpha: float = 1.0
+    prior_beta: float = 1.0
+    #: "fixed" or "thompson".
+    allocation_rule: str = "fixed"
+    #: Fixed / burn-in allocation ratios, shape (n_arms,), summing to 1.
+    fixed_ratios: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: Thompson temper c; None means Thall–Wathen c = n / (2N).
+    thompson_power: float | None = 1.0
+    #: None, "fixed", "sqrt" or "match_best".
+    control_rule: str | None = None
+    control_fixed_share: float = 0.0
+    min_prob: float = 0.0
+    max_prob: float = 1.0
+    burn_in_patients: int = 0
+    #: "simple" or "blocked".
+    randomization: str = "simple"
+    #: Interim look counts (patients or observed outcomes), strictly increasing, each < N.
+    look_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    looks_count_outcomes: bool = False
+    efficacy_threshold: float | None = None
+    efficacy_margin: float = 0.0
+    futility_threshold: float | None = None
+    futility_margin: float = 0.0
+    stop_for_best_threshold: float | None = None
+    drop_if_p_best_below: float | None = None
+    max_per_arm: int | None = None
+    #: "graduate", "stop_trial" or "new_control".
+    on_efficacy: str = "graduate"
+
+    @property
+    def n_arms(self) -> int:
+        return len(self.arm_ids)
+
+    @property
+    def n_looks(self) -> int:
+        """Number of analyses including the final one."""
+        return len(self.look_counts) + 1
