@@ -1,0 +1,446 @@
+"""The look loop: simulate a chunk of trials of one design under one truth.
+
+Vectorized over trials: every array is shaped ``(n_sims, ...)`` and the only Python loops
+are over analyses (looks) and over the handful of arms inside the quadrature. Trials that
+have stopped are masked out of later looks. The behaviour is specified in
+``docs/engine.md``; ``tests/reference_engine.py`` implements the same contract one trial at
+a time and the tests hold the two to identical records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from platsim.engine import spec as codes
+from platsim.engine.accrual import entry_times_months
+from platsim.engine.allocation import (
+    apply_control_share,
+    clamp_probabilities,
+    fixed_allocation,
+    thompson_weights,
+)
+from platsim.engine.quadrature import beta_p_best, beta_p_better
+from platsim.engine.records import TrialRecords
+from platsim.engine.spec import TrialSpec
+
+_Z95 = 1.959963984540054
+
+
+def simulate_trials(spec: TrialSpec, rng: np.random.Generator, n_sims: int) -> TrialRecords:
+    """Simulate `n_sims` independent trials of `spec`.
+
+    Parameters
+    ----------
+    spec : the design under one truth.
+    rng : the chunk's generator; draws follow the protocol in docs/engine.md, so the same
+        generator state gives the same trials in any implementation.
+    n_sims : number of trials.
+
+    Returns
+    -------
+    TrialRecords with per trial × arm arrays shaped (n_sims, n_arms).
+    """
+    return _Chunk(spec, rng, n_sims).run()
+
+
+class _Chunk:
+    """State of a chunk of trials across analyses (internal)."""
+
+    def __init__(self, spec: TrialSpec, rng: np.random.Generator, n_sims: int) -> None:
+        self.spec = spec
+        n_patients, n_arms = spec.max_patients, spec.n_arms
+        self.n_sims, self.n_arms, self.n_patients = n_sims, n_arms, n_patients
+        gaps = rng.standard_exponential((n_sims, n_patients))
+        self.outcome_u = rng.random((n_sims, n_patients))
+        self.allocation_u = rng.random((n_sims, n_patients))
+        self.tie_u = (
+            rng.random((n_sims, spec.n_looks, n_arms)) if spec.randomization == "blocked" else None
+        )
+        np.cumsum(gaps, axis=1, out=gaps)
+        self.entry = entry_times_months(gaps, spec.accrual_rate_per_month, spec.ramp_up_months)
+        self.observe_time = self.entry + spec.outcome_lag_months
+        self.arm = np.full((n_sims, n_patients), -1, dtype=np.int8)
+        self.responded = np.zeros((n_sims, n_patients), dtype=bool)
+
+        shape = (n_sims, n_arms)
+        self.active = np.ones(shape, dtype=bool)
+        self.capped = np.zeros(shape, dtype=bool)
+        self.status = np.zeros(shape, dtype=np.int8)
+        self.decision_look = np.full(shape, -1, dtype=np.int16)
+        self.decision_n = np.full(shape, -1, dtype=np.int32)
+        self.n_enrolled = np.zeros(shape, dtype=np.int32)
+        self.n_observed = np.zeros(shape, dtype=np.int32)
+        self.n_responses = np.zeros(shape, dtype=np.int32)
+        has_control = spec.control_index is not None
+        self.control = np.full(n_sims, spec.control_index if has_control else -1, dtype=np.int16)
+        # Snapshot at each arm's last analysis (for the records).
+        self.snap_observed = np.zeros(shape, dtype=np.int32)
+        self.snap_responses = np.zeros(shape, dtype=np.int32)
+        self.snap_p_best = np.zeros(shape)
+        self.snap_p_better = np.full(shape, np.nan)
+        self.snap_control_observed = np.zeros(shape, dtype=np.int32)
+        self.snap_control_responses = np.zeros(shape, dtype=np.int32)
+        self.snap_had_control = np.zeros(shape, dtype=bool)
+
+        self.enrolled = np.zeros(n_sims, dtype=np.int64)
+        self.observed = np.zeros(n_sims, dtype=np.int64)
+        self.running = np.ones(n_sims, dtype=bool)
+        self.enrolment_closed = np.zeros(n_sims, dtype=bool)
+        self.duration = np.zeros(n_sims)
+        self.stop_reason = np.zeros(n_sims, dtype=np.int8)
+        self.n_looks_done = np.zeros(n_sims, dtype=np.int16)
+        self.allocation_history = np.full((n_sims, spec.n_looks, n_arms), np.nan)
+        self.probs = np.zeros(shape)
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> TrialRecords:
+        spec = self.spec
+        everyone = np.arange(self.n_sims)
+        self.probs = self._allocation(everyone, *self._posterior(everyone), self.active)
+        self.allocation_history[:, 0] = self.probs
+        n_interim = len(spec.look_counts)
+        for look in range(spec.n_looks):
+            is_final = look == n_interim
+            rows = np.flatnonzero(self.running & (is_final | ~self.enrolment_closed))
+            if rows.size == 0:
+                continue
+            look_time, target_enrolled, target_observed = self._look_targets(rows, look, is_final)
+            self._enrol(rows, target_enrolled, look)
+            self._observe(rows, target_observed)
+            self._analyse(rows, look, look_time, is_final)
+        return self._records()
+
+    def _look_targets(self, rows: np.ndarray, look: int, is_final: bool):
+        spec = self.spec
+        if is_final:
+            enrolled = np.where(self.enrolment_closed[rows], self.enrolled[rows], self.n_patients)
+            look_time = self.observe_time[rows, enrolled - 1]
+            return look_time, enrolled, enrolled
+        count = int(spec.look_counts[look])
+        if spec.looks_count_outcomes:
+            look_time = self.observe_time[rows, count - 1]
+            enrolled = (self.entry[rows] <= look_time[:, None]).sum(axis=1)
+            return look_time, np.maximum(enrolled, self.enrolled[rows]), np.full(rows.size, count)
+        look_time = self.entry[rows, count - 1]
+        observed = (self.observe_time[rows, :count] <= look_time[:, None]).sum(axis=1)
+        return look_time, np.full(rows.size, count), observed
+
+    # ------------------------------------------------------------------ patients
+    def _enrol(self, rows: np.ndarray, target: np.ndarray, look: int) -> None:
+        start = self.enrolled[rows]
+        lo, hi = int(start.min()), int(target.max())
+        if hi <= lo:
+            return
+        cols = np.arange(lo, hi)
+        in_block = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
+        probs = self.probs[rows]
+        if self.spec.randomization == "blocked":
+            assigned = self._blocked_arms(rows, probs, in_block, target - start, look, lo, hi)
+        else:
+            cumulative = np.cumsum(probs, axis=1)
+            u = self.allocation_u[rows, lo:hi]
+            assigned = (cumulative[:, None, :] <= u[:, :, None]).sum(axis=2)
+            last_positive = self.n_arms - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
+            assigned = np.minimum(assigned, last_positive[:, None])
+        responded = self.outcome_u[rows, lo:hi] < self.spec.true_p[assigned]
+        window_arm = self.arm[rows, lo:hi]
+        window_resp = self.responded[rows, lo:hi]
+        window_arm[in_block] = assigned[in_block]
+        window_resp[in_block] = responded[in_block]
+        self.arm[rows, lo:hi] = window_arm
+        self.responded[rows, lo:hi] = window_resp
+        self.n_enrolled[rows] += _count_by_arm(assigned, in_block, self.n_arms)
+        self.enrolled[rows] = target
+
+    def _blocked_arms(self, rows, probs, in_block, block_size, look, lo, hi) -> np.ndarray:
+        assert self.tie_u is not None
+        expected = probs * block_size[:, None]
+        counts = np.floor(expected + 1e-9)
+        remainder = np.where(probs > 0, expected - counts, -1.0)
+        n_extra = (block_size - counts.sum(axis=1)).astype(np.int64)
+        # Rank arms by remainder, ties by the larger tie draw.
+        tie = self.tie_u[rows, look]
+        keys = np.lexsort((-tie, -remainder), axis=-1)
+        extra_rank = np.empty_like(keys)
+        np.put_along_axis(extra_rank, keys, np.arange(self.n_arms)[None, :], axis=1)
+        counts = counts + (extra_rank < n_extra[:, None])
+        cumulative = np.cumsum(counts, axis=1)
+        u = np.where(in_block, self.allocation_u[rows, lo:hi], np.inf)
+        rank = np.argsort(np.argsort(u, axis=1, kind="stable"), axis=1, kind="stable")
+        return (cumulative[:, None, :] <= rank[:, :, None]).sum(axis=2).clip(max=self.n_arms - 1)
+
+    def _observe(self, rows: np.ndarray, target: np.ndarray) -> None:
+        start = self.observed[rows]
+        lo, hi = int(start.min()), int(target.max())
+        if hi > lo:
+            cols = np.arange(lo, hi)
+            newly = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
+            arms = self.arm[rows, lo:hi]
+            self.n_observed[rows] += _count_by_arm(arms, newly, self.n_arms)
+            self.n_responses[rows] += _count_by_arm(
+                arms, newly & self.responded[rows, lo:hi], self.n_arms
+            )
+        self.observed[rows] = target
+
+    # ------------------------------------------------------------------ analysis
+    def _posterior(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        alpha = self.spec.prior_alpha + self.n_responses[rows]
+        beta = self.spec.prior_beta + (self.n_observed[rows] - self.n_responses[rows])
+        return alpha, beta
+
+    def _p_better(self, rows, alpha, beta, margin: float) -> np.ndarray:
+        control = self.control[rows]
+        idx = np.arange(rows.size)
+        safe = np.maximum(control, 0)
+        p = beta_p_better(
+            alpha,
+            beta,
+            alpha[idx, safe][:, None],
+            beta[idx, safe][:, None],
+            margin,
+            self.spec.higher_is_better,
+        )
+        not_experimental = (control[:, None] < 0) | (
+            np.arange(self.n_arms)[None, :] == control[:, None]
+        )
+        return np.where(not_experimental, np.nan, p)
+
+    def _analyse(self, rows: np.ndarray, look: int, look_time: np.ndarray, is_final: bool) -> None:
+        spec = self.spec
+        alpha, beta = self._posterior(rows)
+        active = self.active[rows]
+        p_best = beta_p_best(alpha, beta, active, spec.higher_is_better)
+        has_control = spec.control_index is not None
+        p_better_eff = p_better_fut = None
+        if has_control:
+            if spec.efficacy_threshold is not None:
+                p_better_eff = self._p_better(rows, alpha, beta, spec.efficacy_margin)
+            if spec.futility_threshold is not None:
+                if p_better_eff is not None and spec.futility_margin == spec.efficacy_margin:
+                    p_better_fut = p_better_eff
+                else:
+                    p_better_fut = self._p_better(rows, alpha, beta, spec.futility_margin)
+        p_better_record = p_better_eff if p_better_eff is not None else p_better_fut
+        if p_better_record is None and has_control:
+            p_better_record = self._p_better(rows, alpha, beta, 0.0)
+
+        self._snapshot(rows, active, p_best, p_better_record)
+        n_now = self.enrolled[rows].astype(np.int32)
+        control = self.control[rows]
+        arm_index = np.arange(self.n_arms)[None, :]
+        is_control = arm_index == control[:, None]
+        status = self.status[rows]
+        decision_look = self.decision_look[rows]
+        decision_n = self.decision_n[rows]
+        decided = np.zeros_like(active)
+
+        def decide(mask: np.ndarray, code: int) -> None:
+            status[mask] = code
+            decision_look[mask] = look
+            decision_n[mask] = np.broadcast_to(n_now[:, None], mask.shape)[mask]
+
+        experimental = active & ~is_control if has_control else active.copy()
+        stop_efficacy = np.zeros(rows.size, dtype=bool)
+        efficacy = np.zeros_like(active)
+        if p_better_eff is not None:
+            efficacy = experimental & (p_better_eff > spec.efficacy_threshold)
+            if spec.on_efficacy == "new_control":
+                switch = efficacy.any(axis=1)
+                winner = np.argmax(np.where(efficacy, p_best, -1.0), axis=1)
+                won = switch[:, None] & (arm_index == winner[:, None])
+                old = switch[:, None] & is_control
+                decide(won, codes.EFFICACY)
+                decide(old, codes.SUPERSEDED)
+                decided |= old
+                control = np.where(switch, winner, control).astype(np.int16)
+                self.control[rows] = control
+            else:
+                decide(efficacy, codes.EFFICACY)
+                decided |= efficacy
+                stop_efficacy = efficacy.any(axis=1) & (spec.on_efficacy == "stop_trial")
+        if p_better_fut is not None:
+            futility = experimental & ~efficacy & (p_better_fut < spec.futility_threshold)
+            decide(futility, codes.FUTILITY)
+            decided |= futility
+        if spec.drop_if_p_best_below is not None:
+            droppable = experimental & ~efficacy & ~decided
+            dropped = droppable & (p_best < spec.drop_if_p_best_below)
+            decide(dropped, codes.DROPPED)
+            decided |= dropped
+        still_active = active & ~decided
+        stop_best = np.zeros(rows.size, dtype=bool)
+        if spec.stop_for_best_threshold is not None:
+            candidates = still_active & (p_best > spec.stop_for_best_threshold)
+            stop_best = candidates.any(axis=1)
+            best = np.argmax(np.where(candidates, p_best, -1.0), axis=1)
+            decide(stop_best[:, None] & (arm_index == best[:, None]) & candidates, codes.BEST)
+        if spec.max_per_arm is not None:
+            self.capped[rows] |= still_active & (self.n_enrolled[rows] >= spec.max_per_arm)
+
+        new_control = self.control[rows]
+        is_control_now = arm_index == new_control[:, None]
+        if has_control:
+            single_left = np.zeros(rows.size, dtype=bool)
+            none_left = ~(still_active & ~is_control_now).any(axis=1)
+        else:
+            n_left = still_active.sum(axis=1)
+            single_left = (n_left == 1) & ~stop_best
+            none_left = n_left == 0
+            decide(single_left[:, None] & still_active, codes.BEST)
+        self.status[rows] = status
+        self.decision_look[rows] = decision_look
+        self.decision_n[rows] = decision_n
+        self.active[rows] = still_active
+
+        stop = stop_efficacy | stop_best | single_left | none_left | is_final
+        reason = np.full(rows.size, codes.STOP_MAX_PATIENTS, dtype=np.int8)
+        reason = np.where(none_left, codes.STOP_NO_ARMS_LEFT, reason)
+        reason = np.where(single_left, codes.STOP_SINGLE_ARM, reason)
+        reason = np.where(stop_best, codes.STOP_BEST_FOUND, reason)
+        reason = np.where(stop_efficacy, codes.STOP_EFFICACY, reason)
+        stopped = rows[stop]
+        self.running[stopped] = False
+        self.stop_reason[stopped] = reason[stop]
+        self.duration[stopped] = look_time[stop]
+        self.n_looks_done[rows] = look + 1
+
+        going = rows[~stop]
+        if going.size and not is_final:
+            enrolling = self.active[going] & ~self.capped[going]
+            closed = ~enrolling.any(axis=1)
+            self.enrolment_closed[going[closed]] = True
+            keep = ~closed
+            going = going[keep]
+            if going.size:
+                probs = self._allocation(
+                    going,
+                    alpha[~stop][keep],
+                    beta[~stop][keep],
+                    enrolling[keep],
+                    p_best=p_best[~stop][keep],
+                )
+                self.probs[going] = probs
+                self.allocation_history[going, look + 1] = probs
+
+    def _snapshot(self, rows, active, p_best, p_better) -> None:
+        control = self.control[rows]
+        idx = np.arange(rows.size)
+        safe = np.maximum(control, 0)
+        observed = self.n_observed[rows]
+        responses = self.n_responses[rows]
+        for name, values in (
+            ("snap_observed", observed),
+            ("snap_responses", responses),
+            ("snap_p_best", p_best),
+            ("snap_control_observed", np.broadcast_to(observed[idx, safe][:, None], active.shape)),
+            (
+                "snap_control_responses",
+                np.broadcast_to(responses[idx, safe][:, None], active.shape),
+            ),
+            ("snap_had_control", np.broadcast_to((control >= 0)[:, None], active.shape)),
+        ):
+            target = getattr(self, name)
+            block = target[rows]
+            block[active] = values[active]
+            target[rows] = block
+        if p_better is not None:
+            block = self.snap_p_better[rows]
+            block[active] = p_better[active]
+            self.snap_p_better[rows] = block
+
+    def _allocation(self, rows, alpha, beta, enrolling, p_best=None) -> np.ndarray:
+        spec = self.spec
+        in_burn_in = self.enrolled[rows] < spec.burn_in_patients
+        fixed = fixed_allocation(spec.fixed_ratios, enrolling)
+        if spec.allocation_rule == "fixed":
+            return fixed
+        if p_best is None:
+            p_best = beta_p_best(alpha, beta, self.active[rows], spec.higher_is_better)
+        if spec.thompson_power is None:
+            power = (self.enrolled[rows] / (2.0 * spec.max_patients))[:, None]
+        else:
+            power = spec.thompson_power
+        probs = thompson_weights(p_best, power, enrolling)
+        clampable = enrolling.copy()
+        if spec.control_rule is not None:
+            control = self.control[rows]
+            probs = apply_control_share(
+                probs, control, enrolling, spec.control_rule, spec.control_fixed_share
+            )
+            if spec.control_rule == "fixed":
+                clampable &= np.arange(self.n_arms)[None, :] != control[:, None]
+        probs = clamp_probabilities(probs, clampable, spec.min_prob, spec.max_prob)
+        return np.where(in_burn_in[:, None], fixed, probs)
+
+    # ------------------------------------------------------------------ records
+    def _records(self) -> TrialRecords:
+        spec = self.spec
+        alpha = spec.prior_alpha + self.snap_responses
+        beta = spec.prior_beta + self.snap_observed - self.snap_responses
+        post_mean = alpha / (alpha + beta)
+        post_var = alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1.0))
+        c_alpha = spec.prior_alpha + self.snap_control_responses
+        c_beta = spec.prior_beta + self.snap_control_observed - self.snap_control_responses
+        c_mean = c_alpha / (c_alpha + c_beta)
+        c_var = c_alpha * c_beta / ((c_alpha + c_beta) ** 2 * (c_alpha + c_beta + 1.0))
+        arm_index = np.arange(self.n_arms)[None, :]
+        # An arm's difference is against the control of its last analysis; the control arm
+        # itself (original or current) has none.
+        is_any_control = (arm_index == self.control[:, None]) | (self.status == codes.SUPERSEDED)
+        if spec.control_index is not None:
+            is_any_control |= (arm_index == spec.control_index) & (self.status != codes.EFFICACY)
+        has_diff = self.snap_had_control & ~is_any_control
+        diff = np.where(has_diff, post_mean - c_mean, np.nan)
+        diff_sd = np.sqrt(post_var + c_var)
+        final_control = self.control.copy()
+        selected = self._selection(post_mean, final_control)
+        return TrialRecords(
+            status=self.status,
+            decision_look=self.decision_look,
+            decision_n=self.decision_n,
+            capped=self.capped,
+            n_enrolled=self.n_enrolled,
+            n_observed=self.snap_observed,
+            n_responses=self.snap_responses,
+            post_mean=post_mean,
+            post_lower=special.betaincinv(alpha, beta, 0.025),
+            post_upper=special.betaincinv(alpha, beta, 0.975),
+            p_best=self.snap_p_best,
+            p_better_than_control=self.snap_p_better,
+            diff_estimate=diff,
+            diff_lower=np.where(has_diff, diff - _Z95 * diff_sd, np.nan),
+            diff_upper=np.where(has_diff, diff + _Z95 * diff_sd, np.nan),
+            total_n=self.enrolled.astype(np.int32),
+            duration_months=self.duration,
+            stop_reason=self.stop_reason,
+            n_looks_done=self.n_looks_done,
+            selected_arm=selected,
+            final_control=final_control,
+            allocation_probs=self.allocation_history,
+        )
+
+    def _selection(self, post_mean: np.ndarray, final_control: np.ndarray) -> np.ndarray:
+        spec = self.spec
+        selected = np.full(self.n_sims, -1, dtype=np.int16)
+        best = self.status == codes.BEST
+        has_best = best.any(axis=1)
+        selected[has_best] = np.argmax(best[has_best], axis=1)
+        efficacy = self.status == codes.EFFICACY
+        score = post_mean if spec.higher_is_better else -post_mean
+        by_efficacy = np.argmax(np.where(efficacy, score, -np.inf), axis=1)
+        pick = ~has_best & efficacy.any(axis=1)
+        if spec.on_efficacy == "new_control" and spec.control_index is not None:
+            switched = ~has_best & (final_control != spec.control_index)
+            selected[switched] = final_control[switched]
+            pick &= ~switched
+        selected[pick] = by_efficacy[pick]
+        return selected
+
+
+def _count_by_arm(arms: np.ndarray, mask: np.ndarray, n_arms: int) -> np.ndarray:
+    """Per-row counts of each arm among masked entries: (n_rows, width) → (n_rows, n_arms)."""
+    counts = np.empty((arms.shape[0], n_arms), dtype=np.int32)
+    for k in range(n_arms):
+        counts[:, k] = ((arms == k) & mask).sum(axis=1)
+    return counts
