@@ -62,10 +62,14 @@ def print_oc_tables(metrics: list[MetricRow], arm_ids: list[str], control: str |
             cells.append(f"{q10.estimate:.0f}–{q90.estimate:.0f}" if q10 and q90 else "–")
             table.add_row(*cells)
         trial = {metric: row for (arm, metric), row in rows.items() if arm == ""}
+
+        def pct(metric: str, trial=trial) -> str:
+            return _pct(trial[metric].estimate, trial[metric].mcse)
+
         caption = [
-            f"FWER {_pct(trial['fwer'].estimate, trial['fwer'].mcse)}",
-            f"P(any efficacy) {_pct(trial['p_any_efficacy'].estimate, trial['p_any_efficacy'].mcse)}",
-            f"P(select best) {_pct(trial['p_select_best'].estimate, trial['p_select_best'].mcse)}",
+            f"FWER {pct('fwer')}",
+            f"P(any efficacy) {pct('p_any_efficacy')}",
+            f"P(select best) {pct('p_select_best')}",
             f"mean n {_num(trial['mean_n'].estimate)}",
             f"mean duration {_num(trial['mean_duration_months'].estimate)} months",
         ]
