@@ -1,0 +1,1 @@
+"""States of nature: how each arm's patients' outcomes are generated."""
