@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from platsim.cli.common import console, error_boundary, shipped_scenario_dir
 from platsim.errors import ScenarioError
 from platsim.scenario.load import load_scenario
@@ -16,14 +14,19 @@ def scenarios() -> None:
     if directory is None:
         console.print("No scenarios/ directory found (run from a platsim source checkout).")
         return
-    table = Table("name", "title", "designs", "truths", box=None)
-    for path in sorted(directory.glob("*.yaml")):
+    paths = sorted(directory.glob("*.yaml"))
+    width = max((len(path.stem) for path in paths), default=0)
+    for path in paths:
+        # One logical line per scenario, never wrapped or cut by rich (a rich table cut the
+        # names, or dropped the name column, on narrow terminals): the name first, as
+        # `platsim run NAME` takes it, so that the list can be grepped.
         try:
             scenario = load_scenario(path)
         except ScenarioError:
-            table.add_row(path.stem, "[red]invalid: run platsim validate[/red]", "", "")
-            continue
-        table.add_row(
-            scenario.name, scenario.title, ", ".join(scenario.designs), ", ".join(scenario.truths)
-        )
-    console.print(table)
+            line = f"{path.stem:<{width}}  invalid: run `platsim validate {path}`"
+        else:
+            line = (
+                f"{scenario.name:<{width}}  {scenario.title}  "
+                f"(designs: {', '.join(scenario.designs)}; truths: {', '.join(scenario.truths)})"
+            )
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

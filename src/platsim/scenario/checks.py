@@ -49,9 +49,10 @@ def cross_checks(data: dict[str, Any]) -> Iterator[RawProblem]:
     """Yield every cross-reference problem in a parsed scenario mapping."""
     yield from _check_arms(data)
     ids = arm_ids(data)
+    arms = data.get("arms")
     controls = [
         arm.get("id")
-        for arm in data.get("arms") or []
+        for arm in (arms if isinstance(arms, list) else [])
         if isinstance(arm, dict) and arm.get("control") is True
     ]
     yield from _check_truths(data, ids)

@@ -44,9 +44,7 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     try:
         loaded = load_yaml_with_lines(text)
     except YamlSyntaxError as exc:
-        raise ScenarioError(
-            [Problem(file, exc.line, "", f"YAML syntax error: {exc.reason}")]
-        ) from None
+        raise ScenarioError([Problem(file, exc.line, _dotted(exc.path), exc.reason)]) from None
     if loaded.data is None:
         raise ScenarioError(
             [Problem(file, 1, "", "the file is empty", "a mapping with name, title, endpoint, ...")]
@@ -110,10 +108,36 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+#: How a union member's type error reads in "allowed a or b" (see `_merge_union_errors`).
+_MEMBER_KINDS = {
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "an integer",
+    "int_type": "an integer",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
 def _translate(exc: ValidationError, loaded: LoadedYaml, file: str) -> list[Problem]:
     problems = []
+    # Errors from the members of a union (e.g. `power: 2` or `power: n_over_2N`): pydantic
+    # reports one per member, under a made-up key ("constrained-float"); we report one.
+    union_errors: dict[KeyPath, list[dict[str, Any]]] = {}
     for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if part != "[key]")
+        loc, through_union = _strip_union_tags(
+            tuple(part for part in error["loc"] if part != "[key]")
+        )
+        if through_union:
+            union_errors.setdefault(loc, []).append(error)
+            continue
         is_key_error = "[key]" in error["loc"]
         kind = error["type"]
         ctx = error.get("ctx") or {}
@@ -132,9 +156,9 @@ def _translate(exc: ValidationError, loaded: LoadedYaml, file: str) -> list[Prob
         elif kind == "literal_error":
             rule = "not an allowed value"
             allowed = str(ctx.get("expected", ""))
-        elif kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        elif kind in _RANGE_ERRORS:
             rule = "value out of range"
-            allowed = _range_text(error["loc"], kind, ctx)
+            allowed = _range_text(loc, kind, ctx)
         elif kind == "string_pattern_mismatch":
             rule = "not a valid identifier" + (" (as a key)" if is_key_error else "")
             allowed = "a letter followed by letters, digits or _"
@@ -144,10 +168,65 @@ def _translate(exc: ValidationError, loaded: LoadedYaml, file: str) -> list[Prob
             got = f"{ctx.get('actual_length')}"
         elif kind == "value_error":
             rule = str(ctx.get("error", error["msg"]))
+        elif kind in {"model_type", "model_attributes_type"} and _model_fields_at(loc):
+            rule = "should be a mapping"
+            allowed = f"keys: {', '.join(_model_fields_at(loc))}"
         else:
-            rule = error["msg"][0].lower() + error["msg"][1:]
+            rule = _lower_first(error["msg"])
         problems.append(Problem(file, loaded.line_of(loc), _dotted(loc), rule, allowed, got))
+    for loc, errors in union_errors.items():
+        problems.append(_merge_union_errors(loc, errors, loaded, file))
     return problems
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _merge_union_errors(
+    loc: KeyPath, errors: list[dict[str, Any]], loaded: LoadedYaml, file: str
+) -> Problem:
+    """One problem for a value that matched none of a union's members."""
+    forms: list[str] = []
+    for error in errors:
+        kind, ctx = error["type"], error.get("ctx") or {}
+        if kind == "literal_error":
+            form = str(ctx.get("expected", ""))
+        elif kind in _RANGE_ERRORS:
+            form = "a number " + _range_text((), kind, ctx)
+        else:
+            form = _MEMBER_KINDS.get(kind, _lower_first(error["msg"]))
+        if form not in forms:
+            forms.append(form)
+    given = errors[0].get("input")
+    return Problem(
+        file,
+        loaded.line_of(loc),
+        _dotted(loc),
+        "not an allowed value",
+        " or ".join(forms),
+        _show(given),
+    )
+
+
+def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[KeyPath, bool]:
+    """`loc` without the member tags pydantic inserts for unions, and whether it had any."""
+    current: Any = Scenario
+    cleaned: list[Any] = []
+    stripped = False
+    for part in loc:
+        if current is None:
+            cleaned.append(part)
+            continue
+        annotation = current.annotation if hasattr(current, "annotation") else current
+        found = _descend(annotation, part)
+        members = [m for m in _unwrap_models(annotation) if m is not type(None)]
+        if found is None and isinstance(part, str) and len(members) > 1:
+            stripped = True  # a member tag such as "constrained-float": not a key
+            continue
+        cleaned.append(part)
+        current = found
+    return tuple(cleaned), stripped
 
 
 def _range_text(loc: tuple[Any, ...], kind: str, ctx: dict[str, Any]) -> str:
@@ -168,7 +247,7 @@ def _field_constraints(loc: tuple[Any, ...]) -> str | None:
         return None
     low = high = None
     low_open = high_open = False
-    for meta in info.metadata:
+    for meta in _constraints(info):
         for attr, is_open in (("gt", True), ("ge", False)):
             if getattr(meta, attr, None) is not None:
                 low, low_open = getattr(meta, attr), is_open
@@ -182,6 +261,16 @@ def _field_constraints(loc: tuple[Any, ...]) -> str | None:
     if high is not None:
         return f"{'<' if high_open else '<='} {high}"
     return None
+
+
+def _constraints(info: Any) -> list[Any]:
+    """Constraint metadata of a field, including that of `Annotated[...] | None` members."""
+    found = list(info.metadata)
+    for member in typing.get_args(info.annotation):
+        if typing.get_origin(member) is typing.Annotated:
+            for meta in typing.get_args(member)[1:]:
+                found.extend(getattr(meta, "metadata", [meta]))
+    return found
 
 
 def _unwrap_models(annotation: Any) -> list[Any]:

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from platsim.scenario import defaults
 
@@ -19,8 +27,11 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 OpenUnitInterval = Annotated[float, Field(gt=0.0, lt=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0)]
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
+# Counts and flags are strict: YAML already gives ints and booleans, and the cross-reference
+# checks (checks.py) read the raw data, so a lax "100", 100.0 or `control: 1` accepted here
+# would slip past them (a look at 150.0 patients beyond max_patients: "100" was accepted).
+PositiveInt = Annotated[StrictInt, Field(gt=0)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 
 
 class _Frozen(BaseModel):
@@ -35,7 +46,7 @@ class Endpoint(_Frozen):
     unit: str | None = None
     #: Whether a larger value of the endpoint is better. Default: true for binary
     #: endpoints (response, disease control).
-    higher_is_better: bool = True
+    higher_is_better: StrictBool = True
     #: Months from enrolment until the patient's binary outcome is known.
     outcome_lag_months: NonNegativeFloat = defaults.OUTCOME_LAG_MONTHS
 
@@ -45,7 +56,7 @@ class Arm(_Frozen):
 
     id: Identifier
     label: str | None = None
-    control: bool = False
+    control: StrictBool = False
     source: str | None = None
 
     @property
@@ -79,8 +90,8 @@ class ControlShare(_Frozen):
     """How the control arm's allocation is set in adaptive designs (exactly one key)."""
 
     fixed: OpenUnitInterval | None = None
-    sqrt: bool | None = None
-    match_best: bool | None = None
+    sqrt: StrictBool | None = None
+    match_best: StrictBool | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ControlShare:
