@@ -189,14 +189,6 @@ def test_validate_help_says_what_it_does(runner: CliRunner) -> None:
     assert "exit 2" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src/platsim/cli/run.py (not ours to edit): `platsim run --help` never says that the "
-        "table reports sample size in patients and duration in months (README: 'every "
-        "option, with units')"
-    ),
-)
 def test_run_help_mentions_units(runner: CliRunner) -> None:
     result = invoke(runner, "run", "--help")
     assert result.exit_code == 0

@@ -112,8 +112,11 @@ def run(
 ) -> None:
     """Simulate the scenario's designs under its truths and report operating characteristics.
 
-    Writes summary.json, summary.csv (design, truth, arm, metric, estimate, mcse) and
-    trials.parquet (one row per trial × arm) into the results directory.
+    Prints, per design × truth, each arm's P(efficacy), P(futility), P(dropped) and
+    P(selected) with Monte Carlo standard errors and its sample size in patients, then the
+    FWER, P(any efficacy), P(select the truly best arm), mean sample size (patients) and
+    mean duration (months). Writes summary.json, summary.csv (design, truth, arm, metric,
+    estimate, mcse) and trials.parquet (one row per trial × arm) into the results directory.
     """
     if trials <= 0:
         raise ArgumentError(f"--trials must be a positive integer; got {trials}.")
