@@ -75,23 +75,29 @@ def test_fixed_two_arm_power_matches_exact_binomial_sum(p_control, p_treatment):
 
 
 def test_same_seed_same_records_and_global_state_untouched():
-    spec = two_arm_spec(randomization="simple", allocation_rule="thompson",
-                        look_counts=np.array([30, 60]), futility_threshold=0.05)
-    np.random.seed(123)
-    before = np.random.get_state()[1].copy()
+    spec = two_arm_spec(
+        randomization="simple",
+        allocation_rule="thompson",
+        look_counts=np.array([30, 60]),
+        futility_threshold=0.05,
+    )
+    np.random.seed(123)  # noqa: NPY002 — the legacy global state must stay untouched
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
     first = simulate_trials(spec, np.random.default_rng(5), 300)
     second = simulate_trials(spec, np.random.default_rng(5), 300)
     other = simulate_trials(spec, np.random.default_rng(6), 300)
     for field in dataclasses.fields(first):
         np.testing.assert_array_equal(getattr(first, field.name), getattr(second, field.name))
     assert not np.array_equal(first.n_enrolled, other.n_enrolled)
-    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
 
 
 def test_decisions_happen_only_at_look_counts_or_the_end():
     looks = np.array([20, 40, 60, 80])
     spec = two_arm_spec(
-        true_p=np.array([0.2, 0.5]), randomization="simple", look_counts=looks,
+        true_p=np.array([0.2, 0.5]),
+        randomization="simple",
+        look_counts=looks,
         futility_threshold=0.05,
     )
     records = simulate_trials(spec, np.random.default_rng(3), 2000)
@@ -111,8 +117,12 @@ def test_outcome_lag_delays_looks_and_overruns_enrolment():
     # Looks every 20 outcomes with a 3-month lag at 10 patients/month: about 30 more
     # patients are enrolled than observed at each look.
     spec = two_arm_spec(
-        randomization="simple", look_counts=np.array([20, 40]), outcome_lag_months=3.0,
-        looks_count_outcomes=True, true_p=np.array([0.2, 0.9]), efficacy_threshold=0.9,
+        randomization="simple",
+        look_counts=np.array([20, 40]),
+        outcome_lag_months=3.0,
+        looks_count_outcomes=True,
+        true_p=np.array([0.2, 0.9]),
+        efficacy_threshold=0.9,
     )
     records = simulate_trials(spec, np.random.default_rng(4), 4000)
     first_look = records.decision_look == 0
@@ -152,8 +162,12 @@ def test_no_control_best_arm_design_declares_a_single_winner():
 
 
 def test_allocation_history_rows_sum_to_one_until_stop():
-    spec = two_arm_spec(randomization="simple", allocation_rule="thompson",
-                        look_counts=np.array([25, 50, 75]), futility_threshold=0.05)
+    spec = two_arm_spec(
+        randomization="simple",
+        allocation_rule="thompson",
+        look_counts=np.array([25, 50, 75]),
+        futility_threshold=0.05,
+    )
     records = simulate_trials(spec, np.random.default_rng(9), 500)
     history = records.allocation_probs
     assert history.shape == (500, 4, 2)

@@ -1,0 +1,103 @@
+"""What is observed of time-to-event outcomes at a calendar time, per arm (and per piece).
+
+Arrays are per patient ``(n_sims, n_patients)`` in months: entry (calendar), event time and
+dropout time (both since entry; ∞ for never). At a look at calendar time t each enrolled
+patient is followed until min(event, dropout, t − entry); the sufficient statistics of an
+exponential (or piecewise-exponential) model are, per arm, the number of events and the
+exposure (patient-months at risk).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def follow_up(
+    entry: np.ndarray,
+    event_time: np.ndarray,
+    dropout_time: np.ndarray,
+    enrolled: np.ndarray,
+    look_time: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed time (months) and event indicator of each patient at `look_time`.
+
+    Parameters
+    ----------
+    entry, event_time, dropout_time : (n_sims, n_patients) months.
+    enrolled : (n_sims, n_patients) bool, patients randomized by the look.
+    look_time : (n_sims,) calendar months.
+
+    Returns
+    -------
+    observed_months : (n_sims, n_patients), 0 for patients not enrolled.
+    had_event : (n_sims, n_patients) bool.
+    """
+    window = np.clip(look_time[:, None] - entry, 0.0, None)
+    censor = np.minimum(dropout_time, window)
+    had_event = enrolled & (event_time <= censor)
+    observed = np.where(enrolled, np.minimum(event_time, censor), 0.0)
+    return observed, had_event
+
+
+def events_and_exposure(
+    arm: np.ndarray,
+    observed_months: np.ndarray,
+    had_event: np.ndarray,
+    n_arms: int,
+    cut_points_months: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Events and exposure per arm, optionally per piece of a piecewise model.
+
+    Parameters
+    ----------
+    arm : (n_sims, n_patients) int arm index (−1 for not randomized).
+    observed_months, had_event : from `follow_up`.
+    cut_points_months : increasing interior cut points c_1 < … (months since entry); pieces
+        are [0, c_1), [c_1, c_2), …, [c_last, ∞).
+
+    Returns
+    -------
+    events, exposure : (n_sims, n_arms) without cut points, else (n_sims, n_arms, n_pieces).
+    """
+    n_sims = arm.shape[0]
+    if cut_points_months is None or len(cut_points_months) == 0:
+        events = np.empty((n_sims, n_arms))
+        exposure = np.empty((n_sims, n_arms))
+        for k in range(n_arms):
+            on_arm = arm == k
+            events[:, k] = (had_event & on_arm).sum(axis=1)
+            exposure[:, k] = np.where(on_arm, observed_months, 0.0).sum(axis=1)
+        return events, exposure
+    edges = np.concatenate([[0.0], np.asarray(cut_points_months, dtype=float), [np.inf]])
+    n_pieces = len(edges) - 1
+    events = np.empty((n_sims, n_arms, n_pieces))
+    exposure = np.empty((n_sims, n_arms, n_pieces))
+    piece_of_event = np.searchsorted(edges, observed_months, side="right") - 1
+    for p in range(n_pieces):
+        in_piece = np.clip(observed_months - edges[p], 0.0, edges[p + 1] - edges[p])
+        event_here = had_event & (piece_of_event == p)
+        for k in range(n_arms):
+            on_arm = arm == k
+            events[:, k, p] = (event_here & on_arm).sum(axis=1)
+            exposure[:, k, p] = np.where(on_arm, in_piece, 0.0).sum(axis=1)
+    return events, exposure
+
+
+def calendar_time_of_event(
+    entry: np.ndarray,
+    event_time: np.ndarray,
+    dropout_time: np.ndarray,
+    count: int,
+    eligible: np.ndarray | None = None,
+) -> np.ndarray:
+    """Calendar month at which the `count`-th event occurs (∞ if it never does).
+
+    Events after dropout are never observed. `eligible` (n_sims, n_patients) restricts the
+    count to some patients (e.g. the control arm's).
+    """
+    calendar = np.where(event_time <= dropout_time, entry + event_time, np.inf)
+    if eligible is not None:
+        calendar = np.where(eligible, calendar, np.inf)
+    if count > calendar.shape[1]:
+        return np.full(calendar.shape[0], np.inf)
+    return np.partition(calendar, count - 1, axis=1)[:, count - 1]
