@@ -1,0 +1,274 @@
+"""Speed of the vectorized binary engine against the per-trial reference, on one core.
+
+    python benchmarks/bench_binary.py [--trials 10000] [--reference-trials 200]
+                                      [--out benchmarks/results/binary.json]
+
+Two designs (built as `TrialSpec`s directly, no scenario file):
+
+* ``platform_5arm``: control + 4 experimental arms, true response p = 0.15 (control) and
+  0.15 / 0.20 / 0.25 / 0.30, higher is better; max 500 patients, looks every 50 patients
+  (50, 100, …, 450); Thompson allocation with Thall–Wathen c = n / (2N) over all arms
+  (no control rule), simple randomization; efficacy P(better than control) > 0.99 and
+  futility < 0.01 (margin 0), effective arms graduate; accrual 10 per month, no ramp-up,
+  no outcome lag.
+* ``adaptr_3arm``: the adaptr-equivalent design: 3 arms with p = 0.25 / 0.20 / 0.30, lower
+  is better, no control; max 2000 patients, looks at 300, 400, …, 1900 patients;
+  Thompson with power 0.5, simple randomization; stop when P(best) > 0.99, drop an arm
+  when P(best) < 0.01; accrual 10 per month, no lag.
+
+For each design: engine trials/second on `--trials` trials in chunks of `--chunk-size`
+(the `platsim run` default), best of 3 repetitions after a warm-up; the reference's
+trials/second on `--reference-trials` trials; their ratio. Targets: engine ≥ 2000
+trials/s and ratio ≥ 50× (checked for the 5-arm design). The engine and the reference are
+also run on the same random numbers and the share of trials with identical records is
+reported (information only; the test suite is where agreement is enforced).
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core: fix the BLAS / OpenMP thread pools before numpy is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import datetime as _dt  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+for _path in (ROOT / "src", ROOT / "tests"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import scipy  # noqa: E402
+
+from platsim.engine.records import TrialRecords  # noqa: E402
+from platsim.engine.spec import TrialSpec  # noqa: E402
+
+TARGET_TRIALS_PER_SECOND = 2000.0
+TARGET_RATIO = 50.0
+SEED = 20261122
+
+
+def platform_5arm() -> TrialSpec:
+    return TrialSpec(
+        arm_ids=("control", "arm_a", "arm_b", "arm_c", "arm_d"),
+        true_p=np.array([0.15, 0.15, 0.20, 0.25, 0.30]),
+        control_index=0,
+        higher_is_better=True,
+        max_patients=500,
+        accrual_rate_per_month=10.0,
+        allocation_rule="thompson",
+        fixed_ratios=np.full(5, 0.2),
+        thompson_power=None,
+        control_rule=None,
+        randomization="simple",
+        look_counts=np.arange(50, 500, 50, dtype=np.int64),
+        efficacy_threshold=0.99,
+        futility_threshold=0.01,
+        on_efficacy="graduate",
+    )
+
+
+def adaptr_3arm() -> TrialSpec:
+    return TrialSpec(
+        arm_ids=("A", "B", "C"),
+        true_p=np.array([0.25, 0.20, 0.30]),
+        control_index=None,
+        higher_is_better=False,
+        max_patients=2000,
+        accrual_rate_per_month=10.0,
+        allocation_rule="thompson",
+        fixed_ratios=np.full(3, 1.0 / 3.0),
+        thompson_power=0.5,
+        randomization="simple",
+        look_counts=np.arange(300, 2000, 100, dtype=np.int64),
+        stop_for_best_threshold=0.99,
+        drop_if_p_best_below=0.01,
+    )
+
+
+DESIGNS = {"platform_5arm": platform_5arm, "adaptr_3arm": adaptr_3arm}
+
+
+def load_engine():
+    try:
+        from platsim.engine.trial import simulate_trials
+    except ImportError as exc:
+        raise SystemExit(
+            "bench_binary: the vectorized engine is not available "
+            f"(platsim.engine.trial.simulate_trials could not be imported: {exc}). "
+            "Nothing was measured."
+        ) from exc
+    return simulate_trials
+
+
+def load_reference():
+    try:
+        from reference_engine import simulate_trials_reference
+    except ImportError as exc:
+        raise SystemExit(
+            f"bench_binary: tests/reference_engine.py could not be imported: {exc}"
+        ) from exc
+    return simulate_trials_reference
+
+
+def pin_to_one_core() -> int | None:
+    """Pin this process to one CPU where the OS allows it; return that CPU."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def run_chunked(simulate, spec: TrialSpec, n_trials: int, chunk_size: int) -> TrialRecords:
+    sizes = [chunk_size] * (n_trials // chunk_size)
+    if n_trials % chunk_size:
+        sizes.append(n_trials % chunk_size)
+    seeds = np.random.SeedSequence(SEED).spawn(len(sizes))
+    parts = [simulate(spec, np.random.default_rng(s), n) for s, n in zip(seeds, sizes, strict=True)]
+    return TrialRecords.concatenate(parts)
+
+
+def agreement(a: TrialRecords, b: TrialRecords) -> dict[str, float]:
+    """Share of trials whose integer records are identical, and the largest P(best) gap."""
+    same_trial = (
+        (a.status == b.status).all(axis=1)
+        & (a.n_enrolled == b.n_enrolled).all(axis=1)
+        & (a.n_responses == b.n_responses).all(axis=1)
+        & (a.decision_look == b.decision_look).all(axis=1)
+        & (a.total_n == b.total_n)
+        & (a.stop_reason == b.stop_reason)
+        & (a.selected_arm == b.selected_arm)
+    )
+    return {
+        "share_identical_trials": float(same_trial.mean()),
+        "max_abs_p_best_difference": float(np.nanmax(np.abs(a.p_best - b.p_best))),
+    }
+
+
+def bench_design(name, spec, engine, reference, args) -> dict:
+    # Warm-up (imports, caches, first-touch allocations).
+    engine(spec, np.random.default_rng(0), min(args.chunk_size, 200))
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        run_chunked(engine, spec, args.trials, args.chunk_size)
+        times.append(time.perf_counter() - start)
+    engine_tps = args.trials / min(times)
+
+    rng = np.random.default_rng(SEED)
+    start = time.perf_counter()
+    ref_records = reference(spec, rng, args.reference_trials)
+    ref_time = time.perf_counter() - start
+    reference_tps = args.reference_trials / ref_time
+    eng_records = engine(spec, np.random.default_rng(SEED), args.reference_trials)
+
+    result = {
+        "design": name,
+        "arms": list(spec.arm_ids),
+        "true_p": spec.true_p.tolist(),
+        "max_patients": spec.max_patients,
+        "look_counts": spec.look_counts.tolist(),
+        "engine": {
+            "trials": args.trials,
+            "chunk_size": args.chunk_size,
+            "seconds": times,
+            "trials_per_second": engine_tps,
+        },
+        "reference": {
+            "trials": args.reference_trials,
+            "seconds": ref_time,
+            "trials_per_second": reference_tps,
+        },
+        "ratio": engine_tps / reference_tps,
+        "agreement_on_reference_trials": agreement(eng_records, ref_records),
+    }
+    print(
+        f"{name:>14}: engine {engine_tps:10.0f} trials/s (best of {args.repeats}: "
+        f"{min(times):.2f} s for {args.trials}) | reference {reference_tps:8.1f} trials/s "
+        f"({ref_time:.1f} s for {args.reference_trials}) | ratio {result['ratio']:7.0f}x | "
+        f"identical trials {result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
+    )
+    return result
+
+
+def machine_info(cpu: int | None) -> dict:
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "platform": platform.platform(),
+        "cpu_model": model,
+        "cpu_count": os.cpu_count(),
+        "pinned_cpu": cpu,
+        "threads": {
+            v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=10_000, help="engine trials per timing")
+    parser.add_argument(
+        "--reference-trials", type=int, default=200, help="trials for the per-trial reference"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="engine timings (best kept)")
+    parser.add_argument(
+        "--chunk-size", type=int, default=1_000, help="engine chunk size (platsim run's default)"
+    )
+    parser.add_argument("--designs", nargs="+", choices=sorted(DESIGNS), default=list(DESIGNS))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/binary.json")
+    args = parser.parse_args(argv)
+
+    engine = load_engine()
+    reference = load_reference()
+    cpu = pin_to_one_core()
+    info = machine_info(cpu)
+    print(
+        f"numpy {info['numpy']}, scipy {info['scipy']}, {info['cpu_count']} CPUs "
+        f"({info['cpu_model']}), pinned to CPU {cpu}"
+    )
+    results = [bench_design(n, DESIGNS[n](), engine, reference, args) for n in args.designs]
+
+    main_result = next((r for r in results if r["design"] == "platform_5arm"), None)
+    targets = None
+    if main_result is not None:
+        targets = {
+            "engine_trials_per_second": TARGET_TRIALS_PER_SECOND,
+            "ratio": TARGET_RATIO,
+            "engine_met": main_result["engine"]["trials_per_second"] >= TARGET_TRIALS_PER_SECOND,
+            "ratio_met": main_result["ratio"] >= TARGET_RATIO,
+        }
+        print(
+            f"targets (platform_5arm): engine >= {TARGET_TRIALS_PER_SECOND:.0f} trials/s: "
+            f"{'met' if targets['engine_met'] else 'NOT met'}; ratio >= {TARGET_RATIO:.0f}x: "
+            f"{'met' if targets['ratio_met'] else 'NOT met'}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": info, "seed": SEED, "targets": targets, "designs": results}
+    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
