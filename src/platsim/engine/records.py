@@ -34,7 +34,7 @@ class TrialRecords:
     diff_upper: np.ndarray  # float64
     # per trial
     total_n: np.ndarray  # int32, patients enrolled
-    duration_months: np.ndarray  # float64, calendar months from first entry to the end
+    duration_months: np.ndarray  # float64, calendar months from the start (t = 0) to the last analysis
     stop_reason: np.ndarray  # int8 code, see spec.STOP_REASONS
     n_looks_done: np.ndarray  # int16, analyses performed including the final one
     selected_arm: np.ndarray  # int16 arm index, -1 if none

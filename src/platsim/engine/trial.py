@@ -82,11 +82,13 @@ class _Chunk:
         self.snap_control_observed = np.zeros(shape, dtype=np.int32)
         self.snap_control_responses = np.zeros(shape, dtype=np.int32)
         self.snap_had_control = np.zeros(shape, dtype=bool)
+        self.snap_was_control = np.zeros(shape, dtype=bool)
 
         self.enrolled = np.zeros(n_sims, dtype=np.int64)
         self.observed = np.zeros(n_sims, dtype=np.int64)
         self.running = np.ones(n_sims, dtype=bool)
-        self.enrolment_closed = np.zeros(n_sims, dtype=bool)
+        # Enrolment ends at N, or earlier when every remaining arm is capped.
+        self.enrolment_end = np.full(n_sims, n_patients, dtype=np.int64)
         self.duration = np.zeros(n_sims)
         self.stop_reason = np.zeros(n_sims, dtype=np.int8)
         self.n_looks_done = np.zeros(n_sims, dtype=np.int16)
@@ -102,32 +104,42 @@ class _Chunk:
         n_interim = len(spec.look_counts)
         for look in range(spec.n_looks):
             is_final = look == n_interim
-            rows = np.flatnonzero(self.running & (is_final | ~self.enrolment_closed))
+            # A look needs its count below the end of enrolment (patient-based looks) or
+            # of the outcomes to come (outcome-based looks); else it does not happen.
+            eligible = self.running.copy()
+            if not is_final:
+                eligible &= spec.look_counts[look] < self.enrolment_end
+            rows = np.flatnonzero(eligible)
             if rows.size == 0:
                 continue
             look_time, target_enrolled, target_observed = self._look_targets(rows, look, is_final)
-            self._enrol(rows, target_enrolled, look)
+            # Analyses are numbered in the order performed (skipped looks do not count).
+            analysis = self.n_looks_done[rows].astype(np.int64)
+            self._enrol(rows, target_enrolled, analysis)
             self._observe(rows, target_observed)
-            self._analyse(rows, look, look_time, is_final)
+            self._analyse(rows, analysis, look_time, is_final)
         return self._records()
 
     def _look_targets(self, rows: np.ndarray, look: int, is_final: bool):
         spec = self.spec
         if is_final:
-            enrolled = np.where(self.enrolment_closed[rows], self.enrolled[rows], self.n_patients)
+            enrolled = self.enrolment_end[rows]
             look_time = self.observe_time[rows, enrolled - 1]
             return look_time, enrolled, enrolled
         count = int(spec.look_counts[look])
         if spec.looks_count_outcomes:
             look_time = self.observe_time[rows, count - 1]
             enrolled = (self.entry[rows] <= look_time[:, None]).sum(axis=1)
-            return look_time, np.maximum(enrolled, self.enrolled[rows]), np.full(rows.size, count)
+            enrolled = np.minimum(
+                np.maximum(enrolled, self.enrolled[rows]), self.enrolment_end[rows]
+            )
+            return look_time, enrolled, np.full(rows.size, count)
         look_time = self.entry[rows, count - 1]
         observed = (self.observe_time[rows, :count] <= look_time[:, None]).sum(axis=1)
         return look_time, np.full(rows.size, count), observed
 
     # ------------------------------------------------------------------ patients
-    def _enrol(self, rows: np.ndarray, target: np.ndarray, look: int) -> None:
+    def _enrol(self, rows: np.ndarray, target: np.ndarray, block: np.ndarray) -> None:
         start = self.enrolled[rows]
         lo, hi = int(start.min()), int(target.max())
         if hi <= lo:
@@ -136,7 +148,7 @@ class _Chunk:
         in_block = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
         probs = self.probs[rows]
         if self.spec.randomization == "blocked":
-            assigned = self._blocked_arms(rows, probs, in_block, target - start, look, lo, hi)
+            assigned = self._blocked_arms(rows, probs, in_block, target - start, block, lo, hi)
         else:
             cumulative = np.cumsum(probs, axis=1)
             u = self.allocation_u[rows, lo:hi]
@@ -153,14 +165,14 @@ class _Chunk:
         self.n_enrolled[rows] += _count_by_arm(assigned, in_block, self.n_arms)
         self.enrolled[rows] = target
 
-    def _blocked_arms(self, rows, probs, in_block, block_size, look, lo, hi) -> np.ndarray:
+    def _blocked_arms(self, rows, probs, in_block, block_size, block, lo, hi) -> np.ndarray:
         assert self.tie_u is not None
         expected = probs * block_size[:, None]
         counts = np.floor(expected + 1e-9)
         remainder = np.where(probs > 0, expected - counts, -1.0)
         n_extra = (block_size - counts.sum(axis=1)).astype(np.int64)
         # Rank arms by remainder, ties by the larger tie draw.
-        tie = self.tie_u[rows, look]
+        tie = self.tie_u[rows, block]
         keys = np.lexsort((-tie, -remainder), axis=-1)
         extra_rank = np.empty_like(keys)
         np.put_along_axis(extra_rank, keys, np.arange(self.n_arms)[None, :], axis=1)
@@ -206,7 +218,9 @@ class _Chunk:
         )
         return np.where(not_experimental, np.nan, p)
 
-    def _analyse(self, rows: np.ndarray, look: int, look_time: np.ndarray, is_final: bool) -> None:
+    def _analyse(
+        self, rows: np.ndarray, analysis: np.ndarray, look_time: np.ndarray, is_final: bool
+    ) -> None:
         spec = self.spec
         alpha, beta = self._posterior(rows)
         active = self.active[rows]
@@ -237,7 +251,7 @@ class _Chunk:
 
         def decide(mask: np.ndarray, code: int) -> None:
             status[mask] = code
-            decision_look[mask] = look
+            decision_look[mask] = np.broadcast_to(analysis[:, None], mask.shape)[mask]
             decision_n[mask] = np.broadcast_to(n_now[:, None], mask.shape)[mask]
 
         experimental = active & ~is_control if has_control else active.copy()
@@ -255,6 +269,8 @@ class _Chunk:
                 decided |= old
                 control = np.where(switch, winner, control).astype(np.int16)
                 self.control[rows] = control
+                # Only the new control is exempt from futility and dropping at this look.
+                efficacy = won
             else:
                 decide(efficacy, codes.EFFICACY)
                 decided |= efficacy
@@ -303,25 +319,18 @@ class _Chunk:
         self.running[stopped] = False
         self.stop_reason[stopped] = reason[stop]
         self.duration[stopped] = look_time[stop]
-        self.n_looks_done[rows] = look + 1
+        self.n_looks_done[rows] = analysis + 1
 
         going = rows[~stop]
         if going.size and not is_final:
             enrolling = self.active[going] & ~self.capped[going]
             closed = ~enrolling.any(axis=1)
-            self.enrolment_closed[going[closed]] = True
-            keep = ~closed
-            going = going[keep]
-            if going.size:
-                probs = self._allocation(
-                    going,
-                    alpha[~stop][keep],
-                    beta[~stop][keep],
-                    enrolling[keep],
-                    p_best=p_best[~stop][keep],
-                )
-                self.probs[going] = probs
-                self.allocation_history[going, look + 1] = probs
+            self.enrolment_end[going[closed]] = self.enrolled[going[closed]]
+            probs = self._allocation(
+                going, alpha[~stop], beta[~stop], enrolling, p_best=p_best[~stop]
+            )
+            self.probs[going] = probs
+            self.allocation_history[going, analysis[~stop] + 1] = probs
 
     def _snapshot(self, rows, active, p_best, p_better) -> None:
         control = self.control[rows]
@@ -339,6 +348,7 @@ class _Chunk:
                 np.broadcast_to(responses[idx, safe][:, None], active.shape),
             ),
             ("snap_had_control", np.broadcast_to((control >= 0)[:, None], active.shape)),
+            ("snap_was_control", np.arange(self.n_arms)[None, :] == control[:, None]),
         ):
             target = getattr(self, name)
             block = target[rows]
@@ -384,13 +394,8 @@ class _Chunk:
         c_beta = spec.prior_beta + self.snap_control_observed - self.snap_control_responses
         c_mean = c_alpha / (c_alpha + c_beta)
         c_var = c_alpha * c_beta / ((c_alpha + c_beta) ** 2 * (c_alpha + c_beta + 1.0))
-        arm_index = np.arange(self.n_arms)[None, :]
-        # An arm's difference is against the control of its last analysis; the control arm
-        # itself (original or current) has none.
-        is_any_control = (arm_index == self.control[:, None]) | (self.status == codes.SUPERSEDED)
-        if spec.control_index is not None:
-            is_any_control |= (arm_index == spec.control_index) & (self.status != codes.EFFICACY)
-        has_diff = self.snap_had_control & ~is_any_control
+        # Against the control of the arm's last analysis; none for an arm that was the control.
+        has_diff = self.snap_had_control & ~self.snap_was_control
         diff = np.where(has_diff, post_mean - c_mean, np.nan)
         diff_sd = np.sqrt(post_var + c_var)
         final_control = self.control.copy()
