@@ -21,9 +21,9 @@ from platsim.study import run_study
 def _pct(value: float, mcse: float | None = None) -> str:
     if value is None or math.isnan(value):
         return "–"
-    text = f"{100 * value:.1f}%"
+    text = f"{100 * value:.1f}"
     if mcse is not None and not math.isnan(mcse):
-        text += f" ± {100 * mcse:.1f}"
+        text += f"±{100 * mcse:.1f}"
     return text
 
 
@@ -31,49 +31,56 @@ def _num(value: float, digits: int = 1) -> str:
     return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
+_ARM_COLUMNS = (
+    ("p_efficacy", "efficacy %"),
+    ("p_futility", "futility %"),
+    ("p_dropped", "dropped %"),
+    ("p_declared_best", "best %"),
+    ("p_selected", "selected %"),
+)
+
+
 def print_oc_tables(metrics: list[MetricRow], arm_ids: list[str], control: str | None) -> None:
-    """One table per design × truth: arms as rows, then the trial-level line."""
+    """One table per design × truth: arms as rows (probabilities in % ± MCSE, sample sizes
+    in patients), then the trial-level line. Decision columns that never happen are left out.
+    """
     grouped: dict[tuple[str, str], dict[tuple[str, str], MetricRow]] = defaultdict(dict)
     for row in metrics:
         grouped[(row.design, row.truth)][(row.arm, row.metric)] = row
     for (design, truth), rows in grouped.items():
-
-        def get(arm: str, metric: str, rows=rows) -> MetricRow | None:
-            return rows.get((arm, metric))
-
+        columns = [
+            (metric, header)
+            for metric, header in _ARM_COLUMNS
+            if metric == "p_selected"
+            or any(rows[(arm, metric)].estimate > 0 for arm in arm_ids if (arm, metric) in rows)
+        ]
         table = Table(title=f"design [bold]{design}[/bold] under truth [bold]{truth}[/bold]")
-        for column in (
-            "arm",
-            "P(efficacy)",
-            "P(futility)",
-            "P(dropped)",
-            "P(selected)",
-            "mean n",
-            "n 10–90%",
-        ):
-            table.add_column(column, justify="left" if column == "arm" else "right")
+        table.add_column("arm", overflow="fold")
+        for _, header in columns:
+            table.add_column(header, justify="right", no_wrap=True)
+        table.add_column("mean n", justify="right", no_wrap=True)
+        table.add_column("n 10–90%", justify="right", no_wrap=True)
         for arm in arm_ids:
             cells = [arm + (" (control)" if arm == control else "")]
-            for metric in ("p_efficacy", "p_futility", "p_dropped", "p_selected"):
-                row = get(arm, metric)
+            for metric, _ in columns:
+                row = rows.get((arm, metric))
                 cells.append(_pct(row.estimate, row.mcse) if row else "–")
-            mean_n, q10, q90 = get(arm, "mean_n"), get(arm, "q10_n"), get(arm, "q90_n")
+            mean_n, q10, q90 = (rows.get((arm, m)) for m in ("mean_n", "q10_n", "q90_n"))
             cells.append(_num(mean_n.estimate) if mean_n else "–")
             cells.append(f"{q10.estimate:.0f}–{q90.estimate:.0f}" if q10 and q90 else "–")
             table.add_row(*cells)
         trial = {metric: row for (arm, metric), row in rows.items() if arm == ""}
 
         def pct(metric: str, trial=trial) -> str:
-            return _pct(trial[metric].estimate, trial[metric].mcse)
+            text = _pct(trial[metric].estimate, trial[metric].mcse)
+            return text if text == "–" else text + "%"
 
-        caption = [
-            f"FWER {pct('fwer')}",
-            f"P(any efficacy) {pct('p_any_efficacy')}",
-            f"P(select best) {pct('p_select_best')}",
-            f"mean n {_num(trial['mean_n'].estimate)}",
-            f"mean duration {_num(trial['mean_duration_months'].estimate)} months",
-        ]
-        table.caption = " · ".join(caption)
+        table.caption = (
+            f"FWER {pct('fwer')} · P(any efficacy) {pct('p_any_efficacy')} · "
+            f"P(select truly best) {pct('p_select_best')} · mean n "
+            f"{_num(trial['mean_n'].estimate)} patients · mean duration "
+            f"{_num(trial['mean_duration_months'].estimate)} months"
+        )
         console.print(table)
 
 
