@@ -56,9 +56,124 @@ def cross_checks(data: dict[str, Any]) -> Iterator[RawProblem]:
         if isinstance(arm, dict) and arm.get("control") is True
     ]
     yield from _check_truths(data, ids)
+    endpoint = _mapping(data.get("endpoint"))
+    kind = endpoint.get("kind")
+    if kind in ("binary", "time_to_event"):
+        yield from _check_endpoint_kind(data, kind, controls[0] if controls else None)
     for name, design in _mapping(data.get("designs")).items():
         if isinstance(design, dict):
             yield from _check_design(("designs", name), design, ids, has_control=bool(controls))
+            if kind in ("binary", "time_to_event"):
+                yield from _check_design_kind(("designs", name), design, kind)
+
+
+_SURVIVAL_TRUTH_KEYS = (
+    "median",
+    "hazard_ratio",
+    "pieces",
+    "weibull",
+    "cure_fraction",
+    "delay_months",
+    "dropout_per_month",
+)
+
+
+def _check_endpoint_kind(
+    data: dict[str, Any], kind: str, control: str | None
+) -> Iterator[RawProblem]:
+    endpoint = _mapping(data.get("endpoint"))
+    survival = kind == "time_to_event"
+    wrong_endpoint_keys = (
+        ("higher_is_better", "outcome_lag_months") if survival else ("dropout_per_month",)
+    )
+    for key in wrong_endpoint_keys:
+        if key in endpoint:
+            yield RawProblem(
+                ("endpoint", key),
+                f"{key} does not apply to a {kind} endpoint"
+                + (" (a lower hazard is always better)" if key == "higher_is_better" else ""),
+                "remove it",
+            )
+    truths = _mapping(data.get("truths"))
+    for truth_name, per_arm in truths.items():
+        for arm_id, truth in _mapping(per_arm).items():
+            if not isinstance(truth, dict):
+                continue
+            path = ("truths", truth_name, arm_id)
+            if survival and "p" in truth:
+                yield RawProblem(
+                    (*path, "p"),
+                    "p is a binary truth, but the endpoint is time_to_event",
+                    "median, hazard_ratio, pieces, weibull (+ cure_fraction, delay_months)",
+                )
+            if not survival:
+                for key in _SURVIVAL_TRUTH_KEYS:
+                    if key in truth:
+                        yield RawProblem(
+                            (*path, key),
+                            f"{key} is a time-to-event truth, but the endpoint is binary",
+                            "p (response probability)",
+                        )
+            if survival and "hazard_ratio" in truth:
+                control_truth = _mapping(_mapping(per_arm).get(control)) if control else {}
+                if control is None:
+                    yield RawProblem(
+                        (*path, "hazard_ratio"),
+                        "hazard_ratio is relative to the control arm, but no arm has control: true",
+                        "median, pieces or weibull",
+                    )
+                elif arm_id == control or "hazard_ratio" in control_truth:
+                    yield RawProblem(
+                        (*path, "hazard_ratio"),
+                        "the control arm's truth must be absolute (not a hazard_ratio)",
+                        "median, pieces or weibull for the control arm",
+                    )
+
+
+def _check_design_kind(path: KeyPath, design: dict[str, Any], kind: str) -> Iterator[RawProblem]:
+    survival = kind == "time_to_event"
+    looks = _mapping(design.get("looks"))
+    prior = _mapping(design.get("prior"))
+    analysis = design.get("analysis")
+    only_binary = {"looks": ("every_outcomes", "at_outcomes"), "prior": ("alpha", "beta")}
+    only_survival = {
+        "looks": ("every_events", "at_events", "at_months", "events_in"),
+        "prior": ("shape", "rate"),
+    }
+    wrong = only_binary if survival else only_survival
+    for section, keys in wrong.items():
+        present = looks if section == "looks" else prior
+        for key in keys:
+            if key in present:
+                yield RawProblem(
+                    (*path, section, key),
+                    f"{key} does not apply to a {kind} endpoint",
+                    ", ".join((only_survival if survival else only_binary)[section]),
+                )
+    for key in ("follow_up_months", "end", "max_duration_months", "analysis"):
+        if not survival and key in design and (key != "analysis" or analysis is not None):
+            yield RawProblem(
+                (*path, key), f"{key} only applies to time_to_event endpoints", "remove it"
+            )
+    if survival and "follow_up_months" not in design and "end" not in design:
+        yield RawProblem(
+            path,
+            "a time-to-event design needs follow_up_months (after the last enrolment) or end",
+            "follow_up_months: 12, or end: {events: 100} or end: {months: 48}",
+        )
+    randomization = _mapping(design.get("allocation")).get("randomization")
+    if (
+        survival
+        and randomization == "blocked"
+        and ("every_events" in looks or "at_events" in looks)
+    ):
+        yield RawProblem(
+            (*path, "allocation", "randomization"),
+            "blocked randomization needs block sizes known in advance; event-driven looks "
+            "do not give them",
+            "simple, or looks by patients or months",
+            repr(randomization),
+        )
 
 
 def _check_arms(data: dict[str, Any]) -> Iterator[RawProblem]:
@@ -219,7 +334,10 @@ def _check_design(
 
 
 def _check_looks(path: KeyPath, looks: dict[str, Any], max_patients: int) -> Iterator[RawProblem]:
-    for key in ("every_patients", "every_outcomes", "first_at"):
+    count_keys = ["every_patients", "every_outcomes"]
+    if "every_events" not in looks:
+        count_keys.append("first_at")  # events may exceed patients only with recurrent events
+    for key in count_keys:
         value = looks.get(key)
         if _is_int(value) and value >= max_patients:
             yield RawProblem(
@@ -228,13 +346,15 @@ def _check_looks(path: KeyPath, looks: dict[str, Any], max_patients: int) -> Ite
                 f"1 to {max_patients - 1} (max_patients = {max_patients})",
                 repr(value),
             )
-    for key in ("at_patients", "at_outcomes"):
+    for key in ("at_patients", "at_outcomes", "at_events", "every_events"):
         values = looks.get(key)
+        if key == "every_events" and _is_int(values):
+            values = [values]
         if isinstance(values, list):
             for index, value in enumerate(values):
                 if _is_int(value) and value >= max_patients:
                     yield RawProblem(
-                        (*path, key, index),
+                        (*path, key) if key == "every_events" else (*path, key, index),
                         "look at or beyond the maximum sample size (the final analysis is there)",
                         f"1 to {max_patients - 1} (max_patients = {max_patients})",
                         repr(value),

@@ -9,6 +9,13 @@ from __future__ import annotations
 BETA_PRIOR_ALPHA: float = 1.0
 BETA_PRIOR_BETA: float = 1.0
 
+#: Gamma prior of each arm's hazard per month (time-to-event): vague.
+GAMMA_PRIOR_SHAPE: float = 0.001
+GAMMA_PRIOR_RATE: float = 0.001
+
+#: Exponential loss to follow-up per month (time-to-event).
+DROPOUT_PER_MONTH: float = 0.0
+
 #: Months from enrolment until a binary outcome is known (0 = immediately).
 OUTCOME_LAG_MONTHS: float = 0.0
 

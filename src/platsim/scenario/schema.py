@@ -41,14 +41,21 @@ class _Frozen(BaseModel):
 class Endpoint(_Frozen):
     """What is measured on each patient."""
 
-    kind: Literal["binary"]
+    kind: Literal["binary", "time_to_event"]
     name: str
     unit: str | None = None
-    #: Whether a larger value of the endpoint is better. Default: true for binary
-    #: endpoints (response, disease control).
+    #: Binary endpoints: whether a larger response probability is better (default true).
+    #: Time-to-event endpoints: a lower hazard is always better; the key does not apply.
     higher_is_better: StrictBool = True
-    #: Months from enrolment until the patient's binary outcome is known.
+    #: Binary endpoints: months from enrolment until the patient's outcome is known.
     outcome_lag_months: NonNegativeFloat = defaults.OUTCOME_LAG_MONTHS
+    #: Time-to-event endpoints: exponential loss to follow-up, per month (0 = none); a
+    #: truth may override it per arm.
+    dropout_per_month: NonNegativeFloat = defaults.DROPOUT_PER_MONTH
+
+    @property
+    def is_survival(self) -> bool:
+        return self.kind == "time_to_event"
 
 
 class Arm(_Frozen):
@@ -64,11 +71,75 @@ class Arm(_Frozen):
         return self.label or self.id
 
 
-class BinaryTruth(_Frozen):
-    """True response probability of one arm under one state of nature."""
+class WeibullTruth(_Frozen):
+    """Weibull event times: cumulative hazard (t / scale)^shape, or given by its median."""
 
-    p: Probability
+    shape: PositiveFloat
+    scale: PositiveFloat | None = None
+    median: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _scale_or_median(self) -> WeibullTruth:
+        if (self.scale is None) == (self.median is None):
+            raise ValueError("give exactly one of scale or median (months)")
+        return self
+
+
+class ArmTruth(_Frozen):
+    """The truth of one arm under one state of nature.
+
+    Binary endpoints: ``p``. Time-to-event endpoints, one form: ``median`` (exponential,
+    months), optionally with ``cure_fraction``; ``hazard_ratio`` relative to the control
+    arm's truth, optionally with ``delay_months`` (HR 1 before); ``pieces`` (piecewise
+    constant hazard per month: [start, end, hazard] rows from month 0 to .inf); ``weibull``.
+    """
+
+    p: Probability | None = None
+    median: PositiveFloat | None = None
+    hazard_ratio: PositiveFloat | None = None
+    pieces: list[tuple[NonNegativeFloat, PositiveFloat, NonNegativeFloat]] | None = None
+    weibull: WeibullTruth | None = None
+    cure_fraction: OpenUnitInterval | None = None
+    delay_months: PositiveFloat | None = None
+    dropout_per_month: NonNegativeFloat | None = None
     source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ArmTruth:
+        forms = [
+            k
+            for k in ("p", "median", "hazard_ratio", "pieces", "weibull")
+            if getattr(self, k) is not None
+        ]
+        if len(forms) != 1:
+            raise ValueError(
+                "give exactly one of p (binary), median, hazard_ratio, pieces or weibull"
+                + (f", not {' and '.join(forms)}" if forms else "")
+            )
+        if self.cure_fraction is not None and self.median is None:
+            raise ValueError("cure_fraction goes with median (of the uncured patients)")
+        if self.delay_months is not None and self.hazard_ratio is None:
+            raise ValueError("delay_months goes with hazard_ratio (the HR after the delay)")
+        if self.pieces is not None:
+            expected_start = 0.0
+            for start, end, _ in self.pieces:
+                if start != expected_start or end <= start:
+                    raise ValueError(
+                        "pieces must run contiguously from month 0: [0, a, h1], [a, b, h2], ..."
+                    )
+                expected_start = end
+            if expected_start != float("inf"):
+                raise ValueError("the last piece must end at .inf")
+        return self
+
+    @property
+    def is_relative(self) -> bool:
+        """Defined relative to the control arm's truth."""
+        return self.hazard_ratio is not None
+
+
+#: Kept for readers of earlier versions: binary truths are ArmTruth with `p`.
+BinaryTruth = ArmTruth
 
 
 class Accrual(_Frozen):
@@ -79,11 +150,20 @@ class Accrual(_Frozen):
     source: str | None = None
 
 
-class BetaPrior(_Frozen):
-    """Beta(alpha, beta) prior on each arm's response probability."""
+class Prior(_Frozen):
+    """Conjugate prior of each arm.
+
+    Binary: Beta(alpha, beta) on the response probability. Time-to-event: Gamma(shape,
+    rate) on the hazard per month (rate in patient-months).
+    """
 
     alpha: PositiveFloat = defaults.BETA_PRIOR_ALPHA
     beta: PositiveFloat = defaults.BETA_PRIOR_BETA
+    shape: PositiveFloat = defaults.GAMMA_PRIOR_SHAPE
+    rate: PositiveFloat = defaults.GAMMA_PRIOR_RATE
+
+
+BetaPrior = Prior
 
 
 class ControlShare(_Frozen):
@@ -131,9 +211,14 @@ class Looks(_Frozen):
 
     every_patients: PositiveInt | None = None
     every_outcomes: PositiveInt | None = None
+    every_events: PositiveInt | None = None
     at_patients: list[PositiveInt] | None = None
     at_outcomes: list[PositiveInt] | None = None
+    at_events: list[PositiveInt] | None = None
+    at_months: list[PositiveFloat] | None = None
     first_at: PositiveInt | None = None
+    #: Time-to-event: count events in every arm (all) or in the control arm only.
+    events_in: Literal["all", "control"] = "all"
 
     @model_validator(mode="after")
     def _one_schedule(self) -> Looks:
@@ -141,10 +226,12 @@ class Looks(_Frozen):
         if len(given) > 1:
             raise ValueError(f"give one look schedule, not {' and '.join(given)}")
         if self.first_at is not None and not given:
-            raise ValueError("first_at needs every_patients or every_outcomes")
-        if self.first_at is not None and given[0] not in ("every_patients", "every_outcomes"):
-            raise ValueError("first_at only goes with every_patients or every_outcomes")
-        for key in ("at_patients", "at_outcomes"):
+            raise ValueError("first_at needs every_patients, every_outcomes or every_events")
+        if self.first_at is not None and not given[0].startswith("every_"):
+            raise ValueError(
+                "first_at only goes with every_patients, every_outcomes or every_events"
+            )
+        for key in ("at_patients", "at_outcomes", "at_events", "at_months"):
             values = getattr(self, key)
             if values is not None and list(values) != sorted(set(values)):
                 raise ValueError(f"{key} must be strictly increasing")
@@ -152,12 +239,24 @@ class Looks(_Frozen):
 
     @staticmethod
     def schedule_keys() -> tuple[str, ...]:
-        return ("every_patients", "every_outcomes", "at_patients", "at_outcomes")
+        return (
+            "every_patients",
+            "every_outcomes",
+            "every_events",
+            "at_patients",
+            "at_outcomes",
+            "at_events",
+            "at_months",
+        )
 
     @property
     def counts_outcomes(self) -> bool:
         """Whether looks are triggered by observed outcomes (else by enrolled patients)."""
         return self.every_outcomes is not None or self.at_outcomes is not None
+
+    @property
+    def counts_events(self) -> bool:
+        return self.every_events is not None or self.at_events is not None
 
 
 class VersusControl(_Frozen):
@@ -184,15 +283,64 @@ class Decisions(_Frozen):
     on_efficacy: Literal["graduate", "stop_trial", "new_control"] = defaults.ON_EFFICACY
 
 
+class TrialEnd(_Frozen):
+    """Time-to-event: when the final analysis happens (one key)."""
+
+    events: PositiveInt | None = None
+    months: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TrialEnd:
+        if (self.events is None) == (self.months is None):
+            raise ValueError("give exactly one of events or months")
+        return self
+
+
+class AnalysisModel(_Frozen):
+    """Time-to-event analysis model.
+
+    ``exponential``: one hazard per arm. ``piecewise``: one hazard per arm and piece
+    ([0, c1), [c1, c2), ..., months since entry); decisions and allocation use the hazard
+    ratio of piece ``decision_piece`` (default the last: the effect after the cut points,
+    so that a delayed effect is not averaged away).
+    """
+
+    model: Literal["exponential", "piecewise"] = "exponential"
+    cut_points_months: list[PositiveFloat] | None = None
+    decision_piece: StrictInt = -1
+
+    @model_validator(mode="after")
+    def _cuts(self) -> AnalysisModel:
+        cuts = self.cut_points_months
+        if self.model == "piecewise":
+            if not cuts:
+                raise ValueError("a piecewise model needs cut_points_months")
+            if list(cuts) != sorted(set(cuts)):
+                raise ValueError("cut_points_months must be strictly increasing")
+            n_pieces = len(cuts) + 1
+            if not -n_pieces <= self.decision_piece < n_pieces:
+                raise ValueError(f"decision_piece must index one of the {n_pieces} pieces")
+        elif cuts:
+            raise ValueError("cut_points_months needs model: piecewise")
+        return self
+
+
 class Design(_Frozen):
     """One candidate design."""
 
     description: str | None = None
     max_patients: PositiveInt
-    prior: BetaPrior = BetaPrior()
+    prior: Prior = Prior()
     allocation: Allocation
     looks: Looks = Looks()
     decisions: Decisions = Decisions()
+    #: Time-to-event: minimum follow-up after the last enrolment before the final analysis.
+    follow_up_months: NonNegativeFloat | None = None
+    #: Time-to-event: the final analysis at a number of events or a calendar month instead.
+    end: TrialEnd | None = None
+    #: Time-to-event: the trial ends (final analysis) at this calendar month at the latest.
+    max_duration_months: PositiveFloat | None = None
+    analysis: AnalysisModel = AnalysisModel()
 
 
 class Scenario(_Frozen):
@@ -204,7 +352,7 @@ class Scenario(_Frozen):
     sources: list[str] = []
     endpoint: Endpoint
     arms: Annotated[list[Arm], Field(min_length=2)]
-    truths: Annotated[dict[Identifier, dict[str, BinaryTruth]], Field(min_length=1)]
+    truths: Annotated[dict[Identifier, dict[str, ArmTruth]], Field(min_length=1)]
     accrual: Accrual
     designs: Annotated[dict[Identifier, Design], Field(min_length=1)]
 
