@@ -51,17 +51,10 @@ class _Chunk:
         self.spec = spec
         n_patients, n_arms = spec.max_patients, spec.n_arms
         self.n_sims, self.n_arms, self.n_patients = n_sims, n_arms, n_patients
-        gaps = rng.standard_exponential((n_sims, n_patients))
-        self.outcome_u = rng.random((n_sims, n_patients))
-        self.allocation_u = rng.random((n_sims, n_patients))
-        self.tie_u = (
-            rng.random((n_sims, spec.n_looks, n_arms)) if spec.randomization == "blocked" else None
-        )
+        gaps = self._draw(rng)
         np.cumsum(gaps, axis=1, out=gaps)
         self.entry = entry_times_months(gaps, spec.accrual_rate_per_month, spec.ramp_up_months)
-        self.observe_time = self.entry + spec.outcome_lag_months
         self.arm = np.full((n_sims, n_patients), -1, dtype=np.int8)
-        self.responded = np.zeros((n_sims, n_patients), dtype=bool)
 
         shape = (n_sims, n_arms)
         self.active = np.ones(shape, dtype=bool)
@@ -70,22 +63,15 @@ class _Chunk:
         self.decision_look = np.full(shape, -1, dtype=np.int16)
         self.decision_n = np.full(shape, -1, dtype=np.int32)
         self.n_enrolled = np.zeros(shape, dtype=np.int32)
-        self.n_observed = np.zeros(shape, dtype=np.int32)
-        self.n_responses = np.zeros(shape, dtype=np.int32)
         has_control = spec.control_index is not None
         self.control = np.full(n_sims, spec.control_index if has_control else -1, dtype=np.int16)
         # Snapshot at each arm's last analysis (for the records).
-        self.snap_observed = np.zeros(shape, dtype=np.int32)
-        self.snap_responses = np.zeros(shape, dtype=np.int32)
         self.snap_p_best = np.zeros(shape)
         self.snap_p_better = np.full(shape, np.nan)
-        self.snap_control_observed = np.zeros(shape, dtype=np.int32)
-        self.snap_control_responses = np.zeros(shape, dtype=np.int32)
         self.snap_had_control = np.zeros(shape, dtype=bool)
         self.snap_was_control = np.zeros(shape, dtype=bool)
 
         self.enrolled = np.zeros(n_sims, dtype=np.int64)
-        self.observed = np.zeros(n_sims, dtype=np.int64)
         self.running = np.ones(n_sims, dtype=bool)
         # Enrolment ends at N, or earlier when every remaining arm is capped.
         self.enrolment_end = np.full(n_sims, n_patients, dtype=np.int64)
@@ -94,31 +80,64 @@ class _Chunk:
         self.n_looks_done = np.zeros(n_sims, dtype=np.int16)
         self.allocation_history = np.full((n_sims, spec.n_looks, n_arms), np.nan)
         self.probs = np.zeros(shape)
+        self._init_endpoint_state()
+
+    # ------------------------------------------------------------------ endpoint hooks
+    def _draw(self, rng: np.random.Generator) -> np.ndarray:
+        """Draw the chunk's random numbers (protocol order); return the entry gaps."""
+        spec, shape = self.spec, (self.n_sims, self.n_patients)
+        gaps = rng.standard_exponential(shape)
+        self.outcome_u = rng.random(shape)
+        self.allocation_u = rng.random(shape)
+        self.tie_u = (
+            rng.random((self.n_sims, spec.n_looks, spec.n_arms))
+            if spec.randomization == "blocked"
+            else None
+        )
+        return gaps
+
+    def _init_endpoint_state(self) -> None:
+        shape = (self.n_sims, self.n_arms)
+        self.observe_time = self.entry + self.spec.outcome_lag_months
+        self.responded = np.zeros((self.n_sims, self.n_patients), dtype=bool)
+        self.observed = np.zeros(self.n_sims, dtype=np.int64)
+        self.n_observed = np.zeros(shape, dtype=np.int32)
+        self.n_responses = np.zeros(shape, dtype=np.int32)
+        self.snap_observed = np.zeros(shape, dtype=np.int32)
+        self.snap_responses = np.zeros(shape, dtype=np.int32)
+        self.snap_control_observed = np.zeros(shape, dtype=np.int32)
+        self.snap_control_responses = np.zeros(shape, dtype=np.int32)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> TrialRecords:
-        spec = self.spec
         everyone = np.arange(self.n_sims)
-        self.probs = self._allocation(everyone, *self._posterior(everyone), self.active)
+        prior_p_best = self._decision_probabilities(everyone, self.active)[0]
+        self.probs = self._allocation(everyone, self.active, prior_p_best)
         self.allocation_history[:, 0] = self.probs
-        n_interim = len(spec.look_counts)
-        for look in range(spec.n_looks):
-            is_final = look == n_interim
-            # A look needs its count below the end of enrolment (patient-based looks) or
-            # of the outcomes to come (outcome-based looks); else it does not happen.
-            eligible = self.running.copy()
-            if not is_final:
-                eligible &= spec.look_counts[look] < self.enrolment_end
-            rows = np.flatnonzero(eligible)
-            if rows.size == 0:
+        for look in range(self.spec.n_looks):
+            is_final = look == self.spec.n_looks - 1
+            planned = self._plan_look(look, is_final)
+            if planned is None:
                 continue
-            look_time, target_enrolled, target_observed = self._look_targets(rows, look, is_final)
+            rows, look_time, target_enrolled, target_observed = planned
             # Analyses are numbered in the order performed (skipped looks do not count).
             analysis = self.n_looks_done[rows].astype(np.int64)
             self._enrol(rows, target_enrolled, analysis)
-            self._observe(rows, target_observed)
+            self._observe(rows, target_observed, look_time)
             self._analyse(rows, analysis, look_time, is_final)
         return self._records()
+
+    def _plan_look(self, look: int, is_final: bool):
+        """Rows that have this look, its calendar time, enrolment and observed targets."""
+        # A look needs its count below the end of enrolment (patient-based looks) or
+        # of the outcomes to come (outcome-based looks); else it does not happen.
+        eligible = self.running.copy()
+        if not is_final:
+            eligible &= self.spec.look_counts[look] < self.enrolment_end
+        rows = np.flatnonzero(eligible)
+        if rows.size == 0:
+            return None
+        return (rows, *self._look_targets(rows, look, is_final))
 
     def _look_targets(self, rows: np.ndarray, look: int, is_final: bool):
         spec = self.spec
@@ -155,15 +174,19 @@ class _Chunk:
             assigned = (cumulative[:, None, :] <= u[:, :, None]).sum(axis=2)
             last_positive = self.n_arms - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
             assigned = np.minimum(assigned, last_positive[:, None])
-        responded = self.outcome_u[rows, lo:hi] < self.spec.true_p[assigned]
         window_arm = self.arm[rows, lo:hi]
-        window_resp = self.responded[rows, lo:hi]
         window_arm[in_block] = assigned[in_block]
-        window_resp[in_block] = responded[in_block]
         self.arm[rows, lo:hi] = window_arm
-        self.responded[rows, lo:hi] = window_resp
+        self._set_outcomes(rows, lo, hi, assigned, in_block)
         self.n_enrolled[rows] += _count_by_arm(assigned, in_block, self.n_arms)
         self.enrolled[rows] = target
+
+    def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
+        """Outcomes of the newly randomized patients (columns lo:hi, where in_block)."""
+        responded = self.outcome_u[rows, lo:hi] < self.spec.true_p[assigned]
+        window_resp = self.responded[rows, lo:hi]
+        window_resp[in_block] = responded[in_block]
+        self.responded[rows, lo:hi] = window_resp
 
     def _blocked_arms(self, rows, probs, in_block, block_size, block, lo, hi) -> np.ndarray:
         assert self.tie_u is not None
@@ -182,7 +205,7 @@ class _Chunk:
         rank = np.argsort(np.argsort(u, axis=1, kind="stable"), axis=1, kind="stable")
         return (cumulative[:, None, :] <= rank[:, :, None]).sum(axis=2).clip(max=self.n_arms - 1)
 
-    def _observe(self, rows: np.ndarray, target: np.ndarray) -> None:
+    def _observe(self, rows: np.ndarray, target: np.ndarray, look_time: np.ndarray) -> None:
         start = self.observed[rows]
         lo, hi = int(start.min()), int(target.max())
         if hi > lo:
@@ -201,7 +224,8 @@ class _Chunk:
         beta = self.spec.prior_beta + (self.n_observed[rows] - self.n_responses[rows])
         return alpha, beta
 
-    def _p_better(self, rows, alpha, beta, margin: float) -> np.ndarray:
+    def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
+        alpha, beta = self._posterior(rows)
         control = self.control[rows]
         idx = np.arange(rows.size)
         safe = np.maximum(control, 0)
@@ -218,27 +242,39 @@ class _Chunk:
         )
         return np.where(not_experimental, np.nan, p)
 
-    def _analyse(
-        self, rows: np.ndarray, analysis: np.ndarray, look_time: np.ndarray, is_final: bool
-    ) -> None:
+    def _decision_probabilities(self, rows: np.ndarray, active: np.ndarray):
+        """P(best), P(better than control) with the efficacy and the futility margins, and the
+        P(better) kept in the records (efficacy margin, else futility, else 0)."""
         spec = self.spec
-        alpha, beta = self._posterior(rows)
-        active = self.active[rows]
-        p_best = beta_p_best(alpha, beta, active, spec.higher_is_better)
         has_control = spec.control_index is not None
+        p_best = self._p_best(rows, active)
         p_better_eff = p_better_fut = None
         if has_control:
             if spec.efficacy_threshold is not None:
-                p_better_eff = self._p_better(rows, alpha, beta, spec.efficacy_margin)
+                p_better_eff = self._p_better(rows, spec.efficacy_margin)
             if spec.futility_threshold is not None:
                 if p_better_eff is not None and spec.futility_margin == spec.efficacy_margin:
                     p_better_fut = p_better_eff
                 else:
-                    p_better_fut = self._p_better(rows, alpha, beta, spec.futility_margin)
+                    p_better_fut = self._p_better(rows, spec.futility_margin)
         p_better_record = p_better_eff if p_better_eff is not None else p_better_fut
         if p_better_record is None and has_control:
-            p_better_record = self._p_better(rows, alpha, beta, 0.0)
+            p_better_record = self._p_better(rows, 0.0)
+        return p_best, p_better_eff, p_better_fut, p_better_record
 
+    def _p_best(self, rows: np.ndarray, active: np.ndarray) -> np.ndarray:
+        alpha, beta = self._posterior(rows)
+        return beta_p_best(alpha, beta, active, self.spec.higher_is_better)
+
+    def _analyse(
+        self, rows: np.ndarray, analysis: np.ndarray, look_time: np.ndarray, is_final: bool
+    ) -> None:
+        spec = self.spec
+        active = self.active[rows]
+        p_best, p_better_eff, p_better_fut, p_better_record = self._decision_probabilities(
+            rows, active
+        )
+        has_control = spec.control_index is not None
         self._snapshot(rows, active, p_best, p_better_record)
         n_now = self.enrolled[rows].astype(np.int32)
         control = self.control[rows]
@@ -326,47 +362,47 @@ class _Chunk:
             enrolling = self.active[going] & ~self.capped[going]
             closed = ~enrolling.any(axis=1)
             self.enrolment_end[going[closed]] = self.enrolled[going[closed]]
-            probs = self._allocation(
-                going, alpha[~stop], beta[~stop], enrolling, p_best=p_best[~stop]
-            )
+            probs = self._allocation(going, enrolling, p_best[~stop])
             self.probs[going] = probs
             self.allocation_history[going, analysis[~stop] + 1] = probs
 
     def _snapshot(self, rows, active, p_best, p_better) -> None:
+        """Keep, for each arm analysed at this look, what its records will report."""
         control = self.control[rows]
-        idx = np.arange(rows.size)
-        safe = np.maximum(control, 0)
-        observed = self.n_observed[rows]
-        responses = self.n_responses[rows]
-        for name, values in (
-            ("snap_observed", observed),
-            ("snap_responses", responses),
+        values = [
             ("snap_p_best", p_best),
-            ("snap_control_observed", np.broadcast_to(observed[idx, safe][:, None], active.shape)),
-            (
-                "snap_control_responses",
-                np.broadcast_to(responses[idx, safe][:, None], active.shape),
-            ),
             ("snap_had_control", np.broadcast_to((control >= 0)[:, None], active.shape)),
             ("snap_was_control", np.arange(self.n_arms)[None, :] == control[:, None]),
-        ):
+        ]
+        if p_better is not None:
+            values.append(("snap_p_better", p_better))
+        self._store_snapshot(rows, active, values + self._endpoint_snapshot(rows, active))
+
+    def _store_snapshot(self, rows, active, values) -> None:
+        for name, value in values:
             target = getattr(self, name)
             block = target[rows]
-            block[active] = values[active]
+            block[active] = np.broadcast_to(value, active.shape)[active]
             target[rows] = block
-        if p_better is not None:
-            block = self.snap_p_better[rows]
-            block[active] = p_better[active]
-            self.snap_p_better[rows] = block
 
-    def _allocation(self, rows, alpha, beta, enrolling, p_best=None) -> np.ndarray:
+    def _endpoint_snapshot(self, rows, active) -> list[tuple[str, np.ndarray]]:
+        control = np.maximum(self.control[rows], 0)
+        idx = np.arange(rows.size)
+        observed = self.n_observed[rows]
+        responses = self.n_responses[rows]
+        return [
+            ("snap_observed", observed),
+            ("snap_responses", responses),
+            ("snap_control_observed", observed[idx, control][:, None]),
+            ("snap_control_responses", responses[idx, control][:, None]),
+        ]
+
+    def _allocation(self, rows, enrolling, p_best) -> np.ndarray:
         spec = self.spec
         in_burn_in = self.enrolled[rows] < spec.burn_in_patients
         fixed = fixed_allocation(spec.fixed_ratios, enrolling)
         if spec.allocation_rule == "fixed":
             return fixed
-        if p_best is None:
-            p_best = beta_p_best(alpha, beta, self.active[rows], spec.higher_is_better)
         if spec.thompson_power is None:
             power = (self.enrolled[rows] / (2.0 * spec.max_patients))[:, None]
         else:
