@@ -34,12 +34,15 @@ class TrialRecords:
     diff_upper: np.ndarray  # float64
     # per trial
     total_n: np.ndarray  # int32, patients enrolled
-    duration_months: np.ndarray  # float64, calendar months from the start (t = 0) to the last analysis
+    duration_months: np.ndarray  # float64, months from the start (t = 0) to the last analysis
     stop_reason: np.ndarray  # int8 code, see spec.STOP_REASONS
     n_looks_done: np.ndarray  # int16, analyses performed including the final one
     selected_arm: np.ndarray  # int16 arm index, -1 if none
     final_control: np.ndarray  # int16 arm index of the control at the end, -1 if none
     allocation_probs: np.ndarray  # float64 (n_sims, n_looks, n_arms)
+
+    #: Which kind of records (for saved chunks).
+    kind = "binary"
 
     @property
     def n_sims(self) -> int:
@@ -51,3 +54,25 @@ class TrialRecords:
         return cls(
             **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
         )
+
+
+@dataclass
+class SurvivalTrialRecords(TrialRecords):
+    """Records of time-to-event trials.
+
+    The shared fields take their time-to-event meaning: `n_observed` = patients randomized
+    to the arm by its last analysis, `n_responses` = events observed, `post_mean/lower/upper`
+    = posterior mean and 95% interval of the hazard per month (in the decision piece of a
+    piecewise model), `diff_estimate/lower/upper` = posterior median and 95% interval of the
+    hazard ratio against the control.
+    """
+
+    exposure_months: np.ndarray  # float64, patient-months at risk at the last analysis
+    median_survival_months: np.ndarray  # float64, ln 2 / posterior median overall hazard
+
+    kind = "time_to_event"
+
+
+def records_class(kind: str) -> type[TrialRecords]:
+    """The records class of an endpoint kind."""
+    return SurvivalTrialRecords if kind == "time_to_event" else TrialRecords

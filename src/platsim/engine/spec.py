@@ -71,6 +71,38 @@ class TrialSpec:
     #: "graduate", "stop_trial" or "new_control".
     on_efficacy: str = "graduate"
 
+    # --- time-to-event endpoints (endpoint_kind "time_to_event") ---------------------
+    #: "binary" or "time_to_event".
+    endpoint_kind: str = "binary"
+    #: Per arm: an object with cumulative_hazard(months) and inverse(hazard)
+    #: (platsim.truth.survival); event times are drawn by inverse transform.
+    survival_truths: tuple = ()
+    #: Per arm exponential loss to follow-up per month, shape (n_arms,); empty = none.
+    dropout_per_month: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: Gamma(shape, rate) prior on each arm's hazard per month.
+    prior_shape: float = 0.001
+    prior_rate: float = 0.001
+    #: Interim looks: "patients" (look_counts), "events" (look_counts) or "months"
+    #: (look_months).
+    look_kind: str = "patients"
+    look_months: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: Count only the control arm's events for event-driven looks / end.
+    events_in_control: bool = False
+    #: Final analysis: follow_up_months after the last enrolment, or at end_events events, or
+    #: at calendar month end_months; never after max_duration_months.
+    follow_up_months: float | None = None
+    end_events: int | None = None
+    end_months: float | None = None
+    max_duration_months: float | None = None
+    #: Interior cut points (months since entry) of a piecewise-exponential analysis model
+    #: (empty = exponential); decisions use the hazards of piece `decision_piece`.
+    cut_points_months: np.ndarray = field(default_factory=lambda: np.empty(0))
+    decision_piece: int = -1
+
+    @property
+    def is_survival(self) -> bool:
+        return self.endpoint_kind == "time_to_event"
+
     @property
     def n_arms(self) -> int:
         return len(self.arm_ids)
@@ -78,4 +110,6 @@ class TrialSpec:
     @property
     def n_looks(self) -> int:
         """Number of analyses including the final one."""
+        if self.is_survival and self.look_kind == "months":
+            return len(self.look_months) + 1
         return len(self.look_counts) + 1

@@ -21,7 +21,7 @@ from platsim.engine.allocation import (
     thompson_weights,
 )
 from platsim.engine.quadrature import beta_p_best, beta_p_better
-from platsim.engine.records import TrialRecords
+from platsim.engine.records import TrialRecords, records_class
 from platsim.engine.spec import TrialSpec
 
 _Z95 = 1.959963984540054
@@ -41,10 +41,14 @@ def simulate_trials(spec: TrialSpec, rng: np.random.Generator, n_sims: int) -> T
     -------
     TrialRecords with per trial × arm arrays shaped (n_sims, n_arms).
     """
-    return _Chunk(spec, rng, n_sims).run()
+    if spec.is_survival:
+        from platsim.engine.survival_trial import SurvivalChunk
+
+        return SurvivalChunk(spec, rng, n_sims).run()
+    return Chunk(spec, rng, n_sims).run()
 
 
-class _Chunk:
+class Chunk:
     """State of a chunk of trials across analyses (internal)."""
 
     def __init__(self, spec: TrialSpec, rng: np.random.Generator, n_sims: int) -> None:
@@ -421,6 +425,28 @@ class _Chunk:
 
     # ------------------------------------------------------------------ records
     def _records(self) -> TrialRecords:
+        fields, score = self._endpoint_records()
+        final_control = self.control.copy()
+        return records_class(self.spec.endpoint_kind)(
+            status=self.status,
+            decision_look=self.decision_look,
+            decision_n=self.decision_n,
+            capped=self.capped,
+            n_enrolled=self.n_enrolled,
+            p_best=self.snap_p_best,
+            p_better_than_control=self.snap_p_better,
+            total_n=self.enrolled.astype(np.int32),
+            duration_months=self.duration,
+            stop_reason=self.stop_reason,
+            n_looks_done=self.n_looks_done,
+            selected_arm=self._selection(score, final_control),
+            final_control=final_control,
+            allocation_probs=self.allocation_history,
+            **fields,
+        )
+
+    def _endpoint_records(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Endpoint-specific record fields, and each arm's score (higher = better)."""
         spec = self.spec
         alpha = spec.prior_alpha + self.snap_responses
         beta = spec.prior_beta + self.snap_observed - self.snap_responses
@@ -434,41 +460,25 @@ class _Chunk:
         has_diff = self.snap_had_control & ~self.snap_was_control
         diff = np.where(has_diff, post_mean - c_mean, np.nan)
         diff_sd = np.sqrt(post_var + c_var)
-        final_control = self.control.copy()
-        selected = self._selection(post_mean, final_control)
-        return TrialRecords(
-            status=self.status,
-            decision_look=self.decision_look,
-            decision_n=self.decision_n,
-            capped=self.capped,
-            n_enrolled=self.n_enrolled,
-            n_observed=self.snap_observed,
-            n_responses=self.snap_responses,
-            post_mean=post_mean,
-            post_lower=special.betaincinv(alpha, beta, 0.025),
-            post_upper=special.betaincinv(alpha, beta, 0.975),
-            p_best=self.snap_p_best,
-            p_better_than_control=self.snap_p_better,
-            diff_estimate=diff,
-            diff_lower=np.where(has_diff, diff - _Z95 * diff_sd, np.nan),
-            diff_upper=np.where(has_diff, diff + _Z95 * diff_sd, np.nan),
-            total_n=self.enrolled.astype(np.int32),
-            duration_months=self.duration,
-            stop_reason=self.stop_reason,
-            n_looks_done=self.n_looks_done,
-            selected_arm=selected,
-            final_control=final_control,
-            allocation_probs=self.allocation_history,
-        )
+        fields = {
+            "n_observed": self.snap_observed,
+            "n_responses": self.snap_responses,
+            "post_mean": post_mean,
+            "post_lower": special.betaincinv(alpha, beta, 0.025),
+            "post_upper": special.betaincinv(alpha, beta, 0.975),
+            "diff_estimate": diff,
+            "diff_lower": np.where(has_diff, diff - _Z95 * diff_sd, np.nan),
+            "diff_upper": np.where(has_diff, diff + _Z95 * diff_sd, np.nan),
+        }
+        return fields, post_mean if spec.higher_is_better else -post_mean
 
-    def _selection(self, post_mean: np.ndarray, final_control: np.ndarray) -> np.ndarray:
+    def _selection(self, score: np.ndarray, final_control: np.ndarray) -> np.ndarray:
         spec = self.spec
         selected = np.full(self.n_sims, -1, dtype=np.int16)
         best = self.status == codes.BEST
         has_best = best.any(axis=1)
         selected[has_best] = np.argmax(best[has_best], axis=1)
         efficacy = self.status == codes.EFFICACY
-        score = post_mean if spec.higher_is_better else -post_mean
         by_efficacy = np.argmax(np.where(efficacy, score, -np.inf), axis=1)
         pick = ~has_best & efficacy.any(axis=1)
         if spec.on_efficacy == "new_control" and spec.control_index is not None:
