@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from platsim import __version__
-from platsim.engine.records import TrialRecords
+from platsim.engine.records import TrialRecords, records_class
 from platsim.engine.spec import TrialSpec
 from platsim.engine.trial import simulate_trials
 from platsim.errors import ArgumentError, RunInterrupted
@@ -65,8 +65,9 @@ def save_chunk(path: Path, records: TrialRecords) -> None:
     """Save one chunk's records atomically (npz)."""
 
     def write(tmp: Path) -> None:
+        arrays = {f.name: getattr(records, f.name) for f in fields(records)}
         with open(tmp, "wb") as stream:
-            np.savez(stream, **{f.name: getattr(records, f.name) for f in fields(TrialRecords)})
+            np.savez(stream, records_kind=np.array(records.kind), **arrays)
 
     write_atomically(path, write)
 
@@ -77,7 +78,8 @@ def load_chunk(path: Path, n_sims: int) -> TrialRecords | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            records = TrialRecords(**{f.name: data[f.name] for f in fields(TrialRecords)})
+            cls = records_class(str(data["records_kind"]))
+            records = cls(**{f.name: data[f.name] for f in fields(cls)})
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     if records.n_sims != n_sims:
@@ -133,7 +135,8 @@ def simulate_design_truth(
             f"interrupted after {done} of {len(parts)} chunks"
             + (f"; finished chunks are saved in {checkpoint_dir}" if checkpoint_dir else "")
         ) from None
-    return TrialRecords.concatenate([part for part in parts if part is not None])
+    finished_parts = [part for part in parts if part is not None]
+    return type(finished_parts[0]).concatenate(finished_parts)
 
 
 def _run_in_pool(

@@ -6,21 +6,97 @@ import numpy as np
 
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError
-from platsim.scenario.schema import Looks, Scenario
+from platsim.scenario.schema import ArmTruth, Design, Looks, Scenario
+from platsim.truth import survival
 
 
 def look_counts(looks: Looks, max_patients: int) -> np.ndarray:
     """Interim look counts (< max_patients) of a look schedule, as int64."""
-    if looks.every_patients is not None or looks.every_outcomes is not None:
-        step = looks.every_patients or looks.every_outcomes
+    if looks.every_patients or looks.every_outcomes or looks.every_events:
+        step = looks.every_patients or looks.every_outcomes or looks.every_events
         assert step is not None
         first = looks.first_at if looks.first_at is not None else step
         counts = np.arange(first, max_patients, step, dtype=np.int64)
-    elif looks.at_patients is not None or looks.at_outcomes is not None:
-        counts = np.asarray(looks.at_patients or looks.at_outcomes, dtype=np.int64)
+    elif looks.at_patients or looks.at_outcomes or looks.at_events:
+        counts = np.asarray(
+            looks.at_patients or looks.at_outcomes or looks.at_events, dtype=np.int64
+        )
     else:
         counts = np.empty(0, dtype=np.int64)
+    if looks.counts_events:
+        return counts[counts <= max_patients]
     return counts[counts < max_patients]
+
+
+def survival_truth(
+    truth: ArmTruth, control_truth: survival.CumulativeHazard | None
+) -> survival.CumulativeHazard:
+    """The cumulative hazard of one arm's time-to-event truth (months)."""
+    if truth.median is not None:
+        exponential = survival.Exponential.from_median(truth.median)
+        if truth.cure_fraction is not None:
+            return survival.CureFraction(truth.cure_fraction, exponential)
+        return exponential
+    if truth.pieces is not None:
+        return survival.PiecewiseConstant(
+            tuple(float(start) for start, _, _ in truth.pieces),
+            tuple(float(rate) for _, _, rate in truth.pieces),
+        )
+    if truth.weibull is not None:
+        if truth.weibull.scale is not None:
+            return survival.Weibull(truth.weibull.shape, truth.weibull.scale)
+        assert truth.weibull.median is not None
+        return survival.Weibull.from_median(truth.weibull.shape, truth.weibull.median)
+    assert truth.hazard_ratio is not None and control_truth is not None
+    if truth.delay_months is not None:
+        return survival.DelayedEffect(control_truth, truth.delay_months, truth.hazard_ratio)
+    return survival.ProportionalHazards(control_truth, truth.hazard_ratio)
+
+
+def _survival_fields(scenario: Scenario, design: Design, truth_name: str) -> dict:
+    truth = scenario.truths[truth_name]
+    control = scenario.control_id
+    control_truth = survival_truth(truth[control], None) if control is not None else None
+    truths = tuple(
+        control_truth if arm == control else survival_truth(truth[arm], control_truth)
+        for arm in scenario.arm_ids
+    )
+    default_dropout = scenario.endpoint.dropout_per_month
+    looks = design.looks
+    if looks.counts_events:
+        kind = "events"
+    elif looks.at_months is not None:
+        kind = "months"
+    else:
+        kind = "patients"
+    end = design.end
+    return {
+        "endpoint_kind": "time_to_event",
+        "higher_is_better": False,
+        "true_p": np.full(len(truths), np.nan),
+        "survival_truths": truths,
+        "dropout_per_month": np.array(
+            [
+                truth[arm].dropout_per_month
+                if truth[arm].dropout_per_month is not None
+                else default_dropout
+                for arm in scenario.arm_ids
+            ],
+            dtype=float,
+        ),
+        "prior_shape": design.prior.shape,
+        "prior_rate": design.prior.rate,
+        "look_kind": kind,
+        "look_months": np.asarray(looks.at_months or [], dtype=float),
+        "events_in_control": looks.events_in == "control",
+        "follow_up_months": design.follow_up_months,
+        "end_events": end.events if end is not None else None,
+        "end_months": end.months if end is not None else None,
+        "max_duration_months": design.max_duration_months,
+        "cut_points_months": np.asarray(design.analysis.cut_points_months or [], dtype=float),
+        "decision_piece": design.analysis.decision_piece,
+        "outcome_lag_months": 0.0,
+    }
 
 
 def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> TrialSpec:
@@ -40,15 +116,18 @@ def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> T
     allocation = design.allocation
     decisions = design.decisions
 
+    survival_fields = (
+        _survival_fields(scenario, design, truth_name) if scenario.endpoint.is_survival else {}
+    )
     ratios = np.array(
         [allocation.ratios[a] if allocation.ratios else 1.0 for a in arm_ids], dtype=float
     )
     ratios /= ratios.sum()
     power = allocation.power
     control_share = allocation.control
-    return TrialSpec(
+    fields = dict(
         arm_ids=arm_ids,
-        true_p=np.array([truth[a].p for a in arm_ids], dtype=float),
+        true_p=np.array([truth[a].p if truth[a].p is not None else np.nan for a in arm_ids]),
         control_index=arm_ids.index(control) if control is not None else None,
         higher_is_better=scenario.endpoint.higher_is_better,
         max_patients=design.max_patients,
@@ -79,3 +158,5 @@ def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> T
         max_per_arm=decisions.max_per_arm,
         on_efficacy=decisions.on_efficacy,
     )
+    fields.update(survival_fields)
+    return TrialSpec(**fields)

@@ -1,8 +1,21 @@
 """Deterministic, vectorised posterior probabilities for Bayesian trial simulation.
 
 All public functions work on whole batches of simulated trials at once: posterior parameters are
-arrays shaped ``(n_sims, n_arms)`` and the only Python loops are over a handful of arms, panels or
-refinement levels, never over trials.
+arrays shaped ``(n_sims, n_arms)`` and the only Python loops are over a handful of arms, blocks
+of rows or panels, never over individual trials.  Only numpy and scipy are used.
+
+API
+---
+``beta_p_best(alpha, beta, active, higher_is_better=True)``
+    P(arm k has the best rate among the active arms of its row), Beta posteriors.
+``beta_p_better(alpha, beta, alpha_ref, beta_ref, margin=0.0, higher_is_better=True)``
+    P(theta > theta_ref + margin) (or P(theta < theta_ref - margin)), broadcasting.
+``gamma_p_lowest(shape, rate, active)``
+    P(arm k has the lowest hazard among the active arms), Gamma(shape, rate) hazards.
+``gamma_p_ratio_below(shape, rate, shape_ref, rate_ref, ratio_bound=1.0)``
+    P(lambda / lambda_ref < ratio_bound), closed form.
+``beta_p_best_draws(rng, ...)``, ``gamma_p_lowest_draws(rng, ...)``
+    Monte Carlo versions of the two P(best) functions, for cross-checks.
 
 Method
 ------
@@ -10,29 +23,32 @@ Method
 
 .. math:: P_k = \\int g_k(z) \\prod_{j \\ne k,\\ \\text{active}} G_j(z)\\, dz ,
 
-evaluated on a transformed scale on which every posterior density is smooth with (at worst)
-exponential tails: the logit scale ``z = log(x / (1 - x))`` for Beta posteriors and the negative
-log-hazard ``z = -log(lambda)`` for Gamma posteriors (so that "lowest hazard" becomes "largest
-z").  On both scales the log density is concave and linear in two shared functions of ``z``,
+evaluated on a scale on which every posterior density is smooth with at worst exponential
+tails: the logit ``z = log(x / (1 - x))`` for Beta posteriors and ``z = -log(lambda)`` for Gamma
+hazards (so that "lowest hazard" becomes "largest z").  On both scales the log density is
+concave and linear in two functions of ``z`` shared by all arms,
 
 .. math:: \\log g_j(z) = p_j z + q_j E(z) + c_j ,
 
 with ``E(z) = log(1 + e^z)`` (Beta) or ``E(z) = e^{-z}`` (Gamma).
 
-For every active arm four breakpoints are located where its log density has dropped by
-:data:`_CORE_DROP` and :data:`_TAIL_DROP` nats below its mode (one safeguarded Newton step from an
-analytic lower bound; the result is never inside the true point, so the tail mass left out is
-below ~1e-8 per arm).  The breakpoints of all arms of a row are sorted into panels, so every
-arm -- however narrow -- is resolved by panels no wider than its own.  Each panel carries
-``m``-point Gauss-Legendre nodes; all densities are evaluated at all nodes (one matrix product
-for the log densities, one ``exp``), each CDF at every node follows from cumulative panel masses
-plus a precomputed spectral integration matrix, and ``P_k`` is a weighted sum over the nodes.
-No special-function CDF is evaluated.
+For every active arm a few breakpoints are placed where its log density has dropped by fixed
+amounts below its mode (:data:`_CORE_DROP`, :data:`_TAIL_DROP`; one Newton step from an
+analytic lower bound, which never falls short of the true point, so the tail mass left out is
+below ~1e-7 per arm).  The breakpoints of all arms of a row, clipped to the window where any
+integrand can be non-zero, are sorted into panels, so every arm -- however narrow -- is
+resolved by panels no wider than its own.  Each panel carries ``m``-point Gauss-Legendre nodes.
+All densities are evaluated at all nodes with one matrix product and one ``exp``; each CDF at
+the nodes follows from the cumulative panel masses plus a precomputed spectral integration
+matrix; and ``P_k = sum_nodes w g_k prod_{j != k} G_j``.  No special-function CDF is evaluated.
 
-*Pairwise comparisons* (:func:`beta_p_better`) use the same panel machinery for the two
-posteriors, with more nodes for 1e-7 accuracy, on a coordinate in which the probability margin
-becomes a change of variables rather than a kink (see :func:`beta_p_better`).  The Gamma ratio
-(:func:`gamma_p_ratio_below`) has a closed form.
+*Pairwise probabilities* (:func:`beta_p_better`) use the same machinery for two posteriors with
+more nodes (accuracy 1e-7), on a coordinate in which the margin is a change of variables rather
+than a kink (see :func:`_pair_kernel`).  The Gamma hazard ratio has a closed form.
+
+Accuracy (absolute, against adaptive ``scipy.integrate.quad`` on ~1,700 hard cases: n = 0 arms
+beside n = 2000 arms, extreme and near-degenerate posteriors, 2 to 8 arms, shapes down to 1e-3):
+P(best) worst ~3e-5 (typically 1e-6); P(better) worst ~3e-9.
 """
 
 from __future__ import annotations
@@ -128,7 +144,10 @@ def _panel_rule(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     integ = np.zeros((m + 1, m + 1))
     integ[:m, :m] = (s / w[None, :]).T
     integ[m, :] = 1.0
-    return x, np.log(w), np.ascontiguousarray(integ)
+    out = (x, np.log(w), integ)
+    for arr in out:
+        arr.setflags(write=False)  # cached and shared
+    return out
 
 
 def _matmul_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
@@ -296,6 +315,53 @@ def _exp_neg_into(z: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
     np.exp(out, out=out)
 
 
+def _panel_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-panel ``(mid, half)`` and ``(log half, 1)`` rows from sorted breakpoints.
+
+    Multiplied by the fixed ``(2, m + 1)`` maps of the kernels they give the node positions
+    and the log quadrature weights of all panels in one matrix product each.
+
+    Parameters
+    ----------
+    points : ndarray, shape (M, P + 1)
+        Sorted breakpoints.
+
+    Returns
+    -------
+    nodes, weights : ndarray, shape (M * P, 2)
+        Zero-width panels get a log half-width of :data:`_NEG_BIG`.
+    """
+    n, p1 = points.shape
+    pan = np.empty((n, p1 - 1, 2))
+    half = pan[..., 1]
+    np.subtract(points[:, 1:], points[:, :-1], out=half)
+    half *= 0.5
+    np.add(points[:, :-1], half, out=pan[..., 0])
+    wts = np.ones((n, p1 - 1, 2))
+    with np.errstate(divide="ignore"):
+        np.log(half, out=wts[..., 0])
+    np.maximum(wts[..., 0], _NEG_BIG, out=wts[..., 0])
+    return pan.reshape(-1, 2), wts.reshape(-1, 2)
+
+
+def _node_maps(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(2, m + 1)`` maps from panel rows to node positions and log weights.
+
+    ``(mid, half) @ node_map`` is ``mid + half * x_i`` (the padding slot gets ``mid``);
+    ``(log half, 1) @ weight_map`` is ``log half + log w_i`` (the padding slot gets
+    :data:`_NEG_BIG`, i.e. zero weight).
+    """
+    x, log_w, _ = _panel_rule(m)
+    node_map = np.zeros((2, m + 1))
+    node_map[0] = 1.0
+    node_map[1, :m] = x
+    weight_map = np.zeros((2, m + 1))
+    weight_map[0, :m] = 1.0
+    weight_map[1, :m] = log_w
+    weight_map[1, m] = _NEG_BIG
+    return node_map, weight_map
+
+
 def _p_best_kernel(cmat: np.ndarray, shared, breaks: np.ndarray, active: np.ndarray) -> np.ndarray:
     """P(arm has the largest value of z) for densities ``g(z) = exp(p z + q E(z) + c)``.
 
@@ -319,7 +385,7 @@ def _p_best_kernel(cmat: np.ndarray, shared, breaks: np.ndarray, active: np.ndar
     """
     n, n_arms, n_breaks = breaks.shape
     m = _BEST_NODES
-    x, log_w, integ = _panel_rule(m)
+    integ = _panel_rule(m)[2]
     mp = m + 1  # one padding slot per panel carries the CDF offset (see _panel_rule)
     n_pan = n_arms * (n_breaks - 1)
     width = n_pan * mp
@@ -344,28 +410,8 @@ def _p_best_kernel(cmat: np.ndarray, shared, breaks: np.ndarray, active: np.ndar
     pts = np.clip(breaks.reshape(n, -1), lo[:, None], hi[:, None])
     pts.sort(axis=1)
     pts = pts[:, n_arms - 1 :]
-    # Per panel: (mid, half) -> node positions; (log half, 1) -> log weights.
-    pan_nodes = np.empty((n, n_pan, 2))
-    half = pan_nodes[..., 1]
-    np.subtract(pts[:, 1:], pts[:, :-1], out=half)
-    half *= 0.5
-    np.add(pts[:, :-1], half, out=pan_nodes[..., 0])
-    pan_weights = np.ones((n, n_pan, 2))
-    with np.errstate(divide="ignore"):
-        np.log(half, out=pan_weights[..., 0])
-    np.maximum(pan_weights[..., 0], _NEG_BIG, out=pan_weights[..., 0])
-    pan_nodes = pan_nodes.reshape(n * n_pan, 2)
-    pan_weights = pan_weights.reshape(n * n_pan, 2)
-
-    # z = mid + half * x at the nodes; the padding slot gets z = mid (any finite value).
-    node_map = np.zeros((2, mp))
-    node_map[0] = 1.0
-    node_map[1, :m] = x
-    # log(half) + log(w) at the nodes; the padding slot gets _NEG_BIG.
-    weight_map = np.zeros((2, mp))
-    weight_map[0, :m] = 1.0
-    weight_map[1, :m] = log_w
-    weight_map[1, m] = _NEG_BIG
+    pan_nodes, pan_weights = _panel_rows(pts)
+    node_map, weight_map = _node_maps(m)
     # Offsets of the panels: off[p] = 1 - sum_{p' >= p} mass[p'] (CDF at the panel start).
     suffix = -np.tril(np.ones((n_pan, n_pan)))
     ones_mp = np.ones(mp)
@@ -441,33 +487,6 @@ def _logaddexp_into(x: np.ndarray, c: np.ndarray, out: np.ndarray, tmp: np.ndarr
     np.log1p(tmp, out=tmp)
     np.maximum(x, c, out=out)
     out += tmp
-
-
-def _pair_panels(points: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-panel ``(mid, half)`` and ``(log half, 1)`` rows from sorted breakpoints.
-
-    Parameters
-    ----------
-    points : ndarray, shape (M, P + 1)
-        Sorted breakpoints.
-    m : int
-        Nodes per panel (unused, for symmetry with the callers).
-
-    Returns
-    -------
-    nodes, weights : ndarray, shape (M * P, 2)
-    """
-    n, p1 = points.shape
-    pan = np.empty((n, p1 - 1, 2))
-    half = pan[..., 1]
-    np.subtract(points[:, 1:], points[:, :-1], out=half)
-    half *= 0.5
-    np.add(points[:, :-1], half, out=pan[..., 0])
-    wts = np.ones((n, p1 - 1, 2))
-    with np.errstate(divide="ignore"):
-        np.log(half, out=wts[..., 0])
-    np.maximum(wts[..., 0], _NEG_BIG, out=wts[..., 0])
-    return pan.reshape(-1, 2), wts.reshape(-1, 2)
 
 
 def _pair_kernel(
@@ -566,73 +585,74 @@ def _pair_integrate(
     n, p1 = pts.shape
     n_pan = p1 - 1
     m = _PAIR_NODES
-    x, log_w, integ = _panel_rule(m)
+    integ = _panel_rule(m)[2]
     mp = m + 1
     width = n_pan * mp
-    pan_nodes, pan_weights = _pair_panels(pts, m)
-    node_map = np.zeros((2, mp))
-    node_map[0] = 1.0
-    node_map[1, :m] = x
-    weight_map = np.zeros((2, mp))
-    weight_map[0, :m] = 1.0
-    weight_map[1, :m] = log_w
-    weight_map[1, m] = _NEG_BIG
+    pan_nodes, pan_weights = _panel_rows(pts)
+    node_map, weight_map = _node_maps(m)
     prefix = np.triu(np.ones((n_pan, n_pan)), k=1)  # off[p] = sum_{p' < p} mass[p']
     ones_mp = np.ones(mp)
 
-    # Per-pair coefficients (columns): theta: (a - 1, a + b, const), ref: (d - 1, c + d, const).
+    # Log densities are linear in the rows of a design matrix per pair:
+    #   z, softplus(z), 1, log weight, log(delta + e^z), log(delta + e^-z)
+    # theta: (a - 1) log(delta + e^z) + z - (a + b) softplus(z) + b log(1 - delta) - B(a, b)
+    # ref:   (d - 1) log(delta + e^-z) + (c + d - 1) z - (c + d) softplus(z)
+    #        + c log(1 - delta) - B(c, d)
+    # With delta = 0 the last two rows are z and -z and are folded into the first.
     log_span = np.log1p(-delta)
-    const_t = b * log_span - (special.gammaln(a) + special.gammaln(b) - special.gammaln(a + b))
-    const_r = c * log_span - (special.gammaln(c) + special.gammaln(d) - special.gammaln(c + d))
+    coef_t = np.zeros((n, 1, 6))
+    coef_t[:, 0, 0] = 1.0
+    coef_t[:, 0, 1] = -(a + b)
+    coef_t[:, 0, 2] = b * log_span - (special.gammaln(a) + special.gammaln(b))
+    coef_t[:, 0, 2] += special.gammaln(a + b)
+    coef_t[:, 0, 3] = 1.0
+    coef_t[:, 0, 4] = a - 1.0
+    coef_r = np.zeros((n, 1, 6))
+    coef_r[:, 0, 0] = c + d - 1.0
+    coef_r[:, 0, 1] = -(c + d)
+    coef_r[:, 0, 2] = c * log_span - (special.gammaln(c) + special.gammaln(d))
+    coef_r[:, 0, 2] += special.gammaln(c + d)
+    coef_r[:, 0, 3] = 1.0
+    coef_r[:, 0, 5] = d - 1.0
+    no_cut = delta == 0
+    coef_t[no_cut, 0, 0] += a[no_cut] - 1.0
+    coef_t[no_cut, 0, 4] = 0.0
+    coef_r[no_cut, 0, 0] -= d[no_cut] - 1.0
+    coef_r[no_cut, 0, 5] = 0.0
     with np.errstate(divide="ignore"):
         log_delta = np.log(delta)
+
     out = np.empty(n)
     rows = max(1, min(n, _PAIR_CHUNK_ELEMS // width))
-    w = np.empty((rows, width))
-    sp = np.empty((rows, width))
-    lw = np.empty((rows, width))
+    design = np.empty((6, rows, width))
+    design[2] = 1.0
     tmp = np.empty((rows, width))
-    gt = np.empty((rows, width))
-    gr = np.empty((rows, width))
+    gt = np.empty((rows, 1, width))
+    gr = np.empty((rows, 1, width))
     cdf = np.empty((rows, width))
     for start in range(0, n, rows):
         stop = min(start + rows, n)
         nc = stop - start
         sl = slice(start * n_pan, stop * n_pan)
         col = slice(start, stop)
-        wc, spc, lwc, tc, gtc, grc = (arr[:nc] for arr in (w, sp, lw, tmp, gt, gr))
-        _matmul_rows(pan_nodes[sl], node_map, wc.reshape(nc * n_pan, mp))
-        _matmul_rows(pan_weights[sl], weight_map, lwc.reshape(nc * n_pan, mp))
-        _softplus_into(wc, spc, tc)
-        cut = bool(np.any(delta[col] > 0))
-        ac = a[col, None]
-        bc = b[col, None]
-        cc = c[col, None]
-        dc = d[col, None]
-        # theta: (a - 1) log(delta + e^w) + w - (a + b) softplus(w) + const + log weight
-        if cut:
-            _logaddexp_into(wc, log_delta[col, None], gtc, tc)
-        else:
-            gtc[...] = wc
-        gtc *= ac - 1.0
-        gtc += wc
-        np.multiply(spc, ac + bc, out=tc)
-        gtc -= tc
-        gtc += lwc
-        gtc += const_t[col, None]
-        # reference: (d - 1) log(delta + e^-w) + (c + d - 1) w - (c + d) softplus(w) + const
-        if cut:
-            np.negative(wc, out=grc)
-            _logaddexp_into(grc, log_delta[col, None], grc, tc)
-        else:
-            np.negative(wc, out=grc)
-        grc *= dc - 1.0
-        np.multiply(wc, cc + dc - 1.0, out=tc)
-        grc += tc
-        np.multiply(spc, cc + dc, out=tc)
-        grc -= tc
-        grc += lwc
-        grc += const_r[col, None]
+        zc = design[0, :nc]
+        tc = tmp[:nc]
+        _matmul_rows(pan_nodes[sl], node_map, zc.reshape(nc * n_pan, mp))
+        _softplus_into(zc, design[1, :nc], tc)
+        _matmul_rows(pan_weights[sl], weight_map, design[3, :nc].reshape(nc * n_pan, mp))
+        n_rows = 4
+        if not np.all(no_cut[col]):
+            n_rows = 6
+            _logaddexp_into(zc, log_delta[col, None], design[4, :nc], tc)
+            np.negative(zc, out=design[5, :nc])
+            _logaddexp_into(design[5, :nc], log_delta[col, None], design[5, :nc], tc)
+        dm = design[:n_rows, :nc].transpose(1, 0, 2)
+        gtc = gt[:nc]
+        grc = gr[:nc]
+        np.matmul(coef_t[col, :, :n_rows], dm, out=gtc)
+        np.matmul(coef_r[col, :, :n_rows], dm, out=grc)
+        gtc = gtc.reshape(nc, width)
+        grc = grc.reshape(nc, width)
         for g in (gtc, grc):
             np.maximum(g, _LOG_FLOOR, out=g)
             np.exp(g, out=g)

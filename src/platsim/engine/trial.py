@@ -173,11 +173,7 @@ class Chunk:
         if self.spec.randomization == "blocked":
             assigned = self._blocked_arms(rows, probs, in_block, target - start, block, lo, hi)
         else:
-            cumulative = np.cumsum(probs, axis=1)
-            u = self.allocation_u[rows, lo:hi]
-            assigned = (cumulative[:, None, :] <= u[:, :, None]).sum(axis=2)
-            last_positive = self.n_arms - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
-            assigned = np.minimum(assigned, last_positive[:, None])
+            assigned = self._simple_arms(rows, lo, hi)
         window_arm = self.arm[rows, lo:hi]
         window_arm[in_block] = assigned[in_block]
         self.arm[rows, lo:hi] = window_arm
@@ -191,6 +187,15 @@ class Chunk:
         window_resp = self.responded[rows, lo:hi]
         window_resp[in_block] = responded[in_block]
         self.responded[rows, lo:hi] = window_resp
+
+    def _simple_arms(self, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Arms of patients lo:hi by simple randomization under the current allocation."""
+        probs = self.probs[rows]
+        cumulative = np.cumsum(probs, axis=1)
+        u = self.allocation_u[rows, lo:hi]
+        assigned = (cumulative[:, None, :] <= u[:, :, None]).sum(axis=2)
+        last_positive = self.n_arms - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
+        return np.minimum(assigned, last_positive[:, None])
 
     def _blocked_arms(self, rows, probs, in_block, block_size, block, lo, hi) -> np.ndarray:
         assert self.tie_u is not None

@@ -1,0 +1,250 @@
+"""Time-to-event trials: calendar time, censoring, event-driven looks, Gamma posteriors.
+
+Same look loop, decisions and allocation as the binary engine (`trial.Chunk`); what
+differs is what a patient's outcome is (an event time and a dropout time, drawn by inverse
+transform), when looks happen (after N patients, at D events, or at calendar months) and
+the posterior (Gamma–exponential per arm, or per piece of a piecewise model).
+
+Random-number protocol per chunk (docs/engine.md): entry gaps, event Exp(1) draws, dropout
+Exp(1) draws, allocation uniforms (each (n_sims, N)), then the blocked-randomization tie
+draws if any.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
+from platsim.engine.survival_data import calendar_time_of_event, events_and_exposure, follow_up
+from platsim.engine.trial import Chunk
+
+_LN2 = float(np.log(2.0))
+
+
+class SurvivalChunk(Chunk):
+    """A chunk of time-to-event trials (internal)."""
+
+    # ------------------------------------------------------------------ hooks
+    def _draw(self, rng: np.random.Generator) -> np.ndarray:
+        spec, shape = self.spec, (self.n_sims, self.n_patients)
+        gaps = rng.standard_exponential(shape)
+        self.event_e = rng.standard_exponential(shape)
+        self.dropout_e = rng.standard_exponential(shape)
+        self.allocation_u = rng.random(shape)
+        self.tie_u = (
+            rng.random((self.n_sims, spec.n_looks, spec.n_arms))
+            if spec.randomization == "blocked"
+            else None
+        )
+        return gaps
+
+    def _init_endpoint_state(self) -> None:
+        spec = self.spec
+        shape = (self.n_sims, self.n_arms)
+        patients = (self.n_sims, self.n_patients)
+        self.event_time = np.full(patients, np.inf)
+        self.dropout_time = np.full(patients, np.inf)
+        self.cut_points = np.asarray(spec.cut_points_months, dtype=float)
+        self.n_pieces = len(self.cut_points) + 1
+        self.piece = spec.decision_piece % self.n_pieces
+        self.events = np.zeros((*shape, self.n_pieces))
+        self.exposure = np.zeros((*shape, self.n_pieces))
+        for name in (
+            "snap_events",
+            "snap_exposure",
+            "snap_piece_events",
+            "snap_piece_exposure",
+            "snap_control_piece_events",
+            "snap_control_piece_exposure",
+        ):
+            setattr(self, name, np.zeros(shape))
+        self.snap_n = np.zeros(shape, dtype=np.int32)
+        self.rows_all = np.arange(self.n_sims)
+
+    def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
+        spec = self.spec
+        event_window = self.event_time[rows, lo:hi]
+        dropout_window = self.dropout_time[rows, lo:hi]
+        event_e = self.event_e[rows, lo:hi]
+        dropout_e = self.dropout_e[rows, lo:hi]
+        for k, truth in enumerate(spec.survival_truths):
+            on_arm = in_block & (assigned == k)
+            if not on_arm.any():
+                continue
+            event_window[on_arm] = truth.inverse(event_e[on_arm])
+            rate = float(spec.dropout_per_month[k]) if len(spec.dropout_per_month) else 0.0
+            dropout_window[on_arm] = dropout_e[on_arm] / rate if rate > 0 else np.inf
+        self.event_time[rows, lo:hi] = event_window
+        self.dropout_time[rows, lo:hi] = dropout_window
+
+    # ------------------------------------------------------------------ looks
+    def _plan_look(self, look: int, is_final: bool):
+        spec = self.spec
+        rows = np.flatnonzero(self.running)
+        if rows.size == 0:
+            return None
+        needs_tentative = spec.look_kind == "events" or spec.end_events is not None
+        if needs_tentative:
+            # Simple randomization: the patients still to come would get these arms under the
+            # current allocation; a prefix of them is what the next look's enrolment commits.
+            self._assign_remaining(rows)
+        end_time = self._final_time(rows)
+        if is_final:
+            look_time = end_time
+        else:
+            look_time = self._interim_time(rows, look)
+            happens = np.isfinite(look_time) & (look_time < end_time)
+            rows, look_time = rows[happens], look_time[happens]
+            if rows.size == 0:
+                return None
+        entered = (self.entry[rows] <= look_time[:, None]).sum(axis=1)
+        enrolled = np.minimum(np.maximum(entered, self.enrolled[rows]), self.enrolment_end[rows])
+        if not is_final and spec.look_kind == "patients":
+            enrolled = np.full(rows.size, int(spec.look_counts[look]))
+        return rows, look_time, enrolled, enrolled
+
+    def _interim_time(self, rows: np.ndarray, look: int) -> np.ndarray:
+        spec = self.spec
+        if spec.look_kind == "months":
+            return np.full(rows.size, float(spec.look_months[look]))
+        count = int(spec.look_counts[look])
+        if spec.look_kind == "patients":
+            time = self.entry[rows, min(count, self.n_patients) - 1]
+            return np.where(count <= self.enrolment_end[rows], time, np.inf)
+        return self._event_time_of(rows, count)
+
+    def _event_time_of(self, rows: np.ndarray, count: int) -> np.ndarray:
+        spec = self.spec
+        cols = np.arange(self.n_patients)[None, :]
+        allowed = cols < self.enrolment_end[rows][:, None]
+        if spec.events_in_control and spec.control_index is not None:
+            allowed &= self.arm[rows] == self.control[rows][:, None]
+        return calendar_time_of_event(
+            self.entry[rows], self.event_time[rows], self.dropout_time[rows], count, allowed
+        )
+
+    def _final_time(self, rows: np.ndarray) -> np.ndarray:
+        """Calendar month of the final analysis, given what is known now."""
+        spec = self.spec
+        last_entry = self.entry[rows, self.enrolment_end[rows] - 1]
+        follow = spec.follow_up_months if spec.follow_up_months is not None else 0.0
+        if spec.end_months is not None:
+            end = np.full(rows.size, float(spec.end_months))
+        elif spec.end_events is not None:
+            end = self._event_time_of(rows, spec.end_events)
+            # If that many events never happen (cure fraction, dropout), the final analysis
+            # is after the follow-up, or at the last observable event.
+            cols = np.arange(self.n_patients)[None, :]
+            calendar = np.where(
+                (self.event_time[rows] <= self.dropout_time[rows])
+                & (cols < self.enrolment_end[rows][:, None]),
+                self.entry[rows] + self.event_time[rows],
+                -np.inf,
+            )
+            fallback = (
+                last_entry + follow if spec.follow_up_months is not None else calendar.max(axis=1)
+            )
+            end = np.where(np.isfinite(end), end, np.maximum(fallback, last_entry))
+        else:
+            end = last_entry + follow
+        if spec.max_duration_months is not None:
+            end = np.minimum(end, spec.max_duration_months)
+        return end
+
+    def _assign_remaining(self, rows: np.ndarray) -> None:
+        start = self.enrolled[rows]
+        end = self.enrolment_end[rows]
+        lo, hi = int(start.min()), int(end.max())
+        if hi <= lo:
+            return
+        cols = np.arange(lo, hi)
+        remaining = (cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])
+        assigned = self._simple_arms(rows, lo, hi)
+        window = self.arm[rows, lo:hi]
+        window[remaining] = assigned[remaining]
+        self.arm[rows, lo:hi] = window
+        self._set_outcomes(rows, lo, hi, assigned, remaining)
+
+    def _observe(self, rows: np.ndarray, target: np.ndarray, look_time: np.ndarray) -> None:
+        enrolled = np.arange(self.n_patients)[None, :] < self.enrolled[rows][:, None]
+        observed, had_event = follow_up(
+            self.entry[rows], self.event_time[rows], self.dropout_time[rows], enrolled, look_time
+        )
+        events, exposure = events_and_exposure(
+            self.arm[rows], observed, had_event, self.n_arms, self.cut_points
+        )
+        if events.ndim == 2:
+            events, exposure = events[..., None], exposure[..., None]
+        self.events[rows] = events
+        self.exposure[rows] = exposure
+
+    # ------------------------------------------------------------------ posterior
+    def _gamma(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gamma posterior (shape, rate) of each arm's hazard in the decision piece."""
+        spec = self.spec
+        shape = spec.prior_shape + self.events[rows, :, self.piece]
+        rate = spec.prior_rate + self.exposure[rows, :, self.piece]
+        return shape, rate
+
+    def _p_best(self, rows: np.ndarray, active: np.ndarray) -> np.ndarray:
+        shape, rate = self._gamma(rows)
+        return gamma_p_lowest(shape, rate, active)
+
+    def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
+        shape, rate = self._gamma(rows)
+        control = self.control[rows]
+        idx = np.arange(rows.size)
+        safe = np.maximum(control, 0)
+        p = gamma_p_ratio_below(
+            shape, rate, shape[idx, safe][:, None], rate[idx, safe][:, None], 1.0 - margin
+        )
+        not_experimental = (control[:, None] < 0) | (
+            np.arange(self.n_arms)[None, :] == control[:, None]
+        )
+        return np.where(not_experimental, np.nan, p)
+
+    def _endpoint_snapshot(self, rows, active) -> list[tuple[str, np.ndarray]]:
+        control = np.maximum(self.control[rows], 0)
+        idx = np.arange(rows.size)
+        piece_events = self.events[rows, :, self.piece]
+        piece_exposure = self.exposure[rows, :, self.piece]
+        return [
+            ("snap_events", self.events[rows].sum(axis=2)),
+            ("snap_exposure", self.exposure[rows].sum(axis=2)),
+            ("snap_piece_events", piece_events),
+            ("snap_piece_exposure", piece_exposure),
+            ("snap_control_piece_events", piece_events[idx, control][:, None]),
+            ("snap_control_piece_exposure", piece_exposure[idx, control][:, None]),
+            ("snap_n", self.n_enrolled[rows]),
+        ]
+
+    def _endpoint_records(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        spec = self.spec
+        shape = spec.prior_shape + self.snap_piece_events
+        rate = spec.prior_rate + self.snap_piece_exposure
+        c_shape = spec.prior_shape + self.snap_control_piece_events
+        c_rate = spec.prior_rate + self.snap_control_piece_exposure
+        has_ratio = self.snap_had_control & ~self.snap_was_control
+        # λ/λc = (rate_c · shape) / (rate · shape_c) · F(2 shape, 2 shape_c).
+        scale = (c_rate * shape) / (rate * c_shape)
+
+        def hr_quantile(q: float) -> np.ndarray:
+            return np.where(has_ratio, scale * special.fdtri(2 * shape, 2 * c_shape, q), np.nan)
+
+        total_shape = spec.prior_shape + self.snap_events
+        total_rate = spec.prior_rate + self.snap_exposure
+        median_hazard = special.gammaincinv(total_shape, 0.5) / total_rate
+        fields = {
+            "n_observed": self.snap_n,
+            "n_responses": self.snap_events.astype(np.int32),
+            "post_mean": shape / rate,
+            "post_lower": special.gammaincinv(shape, 0.025) / rate,
+            "post_upper": special.gammaincinv(shape, 0.975) / rate,
+            "diff_estimate": hr_quantile(0.5),
+            "diff_lower": hr_quantile(0.025),
+            "diff_upper": hr_quantile(0.975),
+            "exposure_months": self.snap_exposure,
+            "median_survival_months": _LN2 / median_hazard,
+        }
+        return fields, -(shape / rate)
