@@ -6,7 +6,12 @@ enrolling get probability 0 and every row with an enrolling arm sums to 1.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from platsim.engine.spec import TrialSpec
 
 
 def _normalise(weights: np.ndarray) -> np.ndarray:
@@ -108,3 +113,41 @@ def clamp_probabilities(
         probs = np.where(free, rescaled, probs)
     # Infeasible clamps (e.g. too few arms left for max_prob) fall back to renormalising.
     return _normalise(probs)
+
+
+def allocation_probabilities(
+    spec: TrialSpec,
+    p_best: np.ndarray,
+    enrolling: np.ndarray,
+    control: np.ndarray,
+    n_enrolled_total: np.ndarray,
+) -> np.ndarray:
+    """The design's allocation for the next patients (docs/engine.md, "Allocation").
+
+    Parameters
+    ----------
+    spec : the design.
+    p_best : (n_rows, n_arms) P(best) among the active arms.
+    enrolling : (n_rows, n_arms) bool, arms that may receive patients.
+    control : (n_rows,) current control arm index (−1 without one).
+    n_enrolled_total : (n_rows,) patients enrolled in the trial so far (burn-in, and
+        c = n / 2N for Thall–Wathen).
+    """
+    in_burn_in = n_enrolled_total < spec.burn_in_patients
+    fixed = fixed_allocation(spec.fixed_ratios, enrolling)
+    if spec.allocation_rule == "fixed":
+        return fixed
+    if spec.thompson_power is None:
+        power: np.ndarray | float = (n_enrolled_total / (2.0 * spec.max_patients))[:, None]
+    else:
+        power = spec.thompson_power
+    probs = thompson_weights(p_best, power, enrolling)
+    clampable = enrolling.copy()
+    if spec.control_rule is not None:
+        probs = apply_control_share(
+            probs, control, enrolling, spec.control_rule, spec.control_fixed_share
+        )
+        if spec.control_rule == "fixed":
+            clampable &= np.arange(enrolling.shape[1])[None, :] != control[:, None]
+    probs = clamp_probabilities(probs, clampable, spec.min_prob, spec.max_prob)
+    return np.where(in_burn_in[:, None], fixed, probs)

@@ -14,12 +14,8 @@ from scipy import special
 
 from platsim.engine import spec as codes
 from platsim.engine.accrual import entry_times_months
-from platsim.engine.allocation import (
-    apply_control_share,
-    clamp_probabilities,
-    fixed_allocation,
-    thompson_weights,
-)
+from platsim.engine.allocation import allocation_probabilities
+from platsim.engine.decisions import decide
 from platsim.engine.quadrature import beta_p_best, beta_p_better
 from platsim.engine.records import TrialRecords, records_class
 from platsim.engine.spec import TrialSpec
@@ -283,83 +279,29 @@ class Chunk:
         p_best, p_better_eff, p_better_fut, p_better_record = self._decision_probabilities(
             rows, active
         )
-        has_control = spec.control_index is not None
         self._snapshot(rows, active, p_best, p_better_record)
-        n_now = self.enrolled[rows].astype(np.int32)
-        control = self.control[rows]
-        arm_index = np.arange(self.n_arms)[None, :]
-        is_control = arm_index == control[:, None]
+        outcome = decide(
+            spec,
+            active=active,
+            control=self.control[rows],
+            p_best=p_best,
+            p_better_efficacy=p_better_eff,
+            p_better_futility=p_better_fut,
+            n_enrolled=self.n_enrolled[rows],
+            is_final=is_final,
+        )
+        decided_now = outcome.new_status != codes.NONE
         status = self.status[rows]
-        decision_look = self.decision_look[rows]
-        decision_n = self.decision_n[rows]
-        decided = np.zeros_like(active)
-
-        def decide(mask: np.ndarray, code: int) -> None:
-            status[mask] = code
-            decision_look[mask] = np.broadcast_to(analysis[:, None], mask.shape)[mask]
-            decision_n[mask] = np.broadcast_to(n_now[:, None], mask.shape)[mask]
-
-        experimental = active & ~is_control if has_control else active.copy()
-        stop_efficacy = np.zeros(rows.size, dtype=bool)
-        efficacy = np.zeros_like(active)
-        if p_better_eff is not None:
-            efficacy = experimental & (p_better_eff > spec.efficacy_threshold)
-            if spec.on_efficacy == "new_control":
-                switch = efficacy.any(axis=1)
-                winner = np.argmax(np.where(efficacy, p_best, -1.0), axis=1)
-                won = switch[:, None] & (arm_index == winner[:, None])
-                old = switch[:, None] & is_control
-                decide(won, codes.EFFICACY)
-                decide(old, codes.SUPERSEDED)
-                decided |= old
-                control = np.where(switch, winner, control).astype(np.int16)
-                self.control[rows] = control
-                # Only the new control is exempt from futility and dropping at this look.
-                efficacy = won
-            else:
-                decide(efficacy, codes.EFFICACY)
-                decided |= efficacy
-                stop_efficacy = efficacy.any(axis=1) & (spec.on_efficacy == "stop_trial")
-        if p_better_fut is not None:
-            futility = experimental & ~efficacy & (p_better_fut < spec.futility_threshold)
-            decide(futility, codes.FUTILITY)
-            decided |= futility
-        if spec.drop_if_p_best_below is not None:
-            droppable = experimental & ~efficacy & ~decided
-            dropped = droppable & (p_best < spec.drop_if_p_best_below)
-            decide(dropped, codes.DROPPED)
-            decided |= dropped
-        still_active = active & ~decided
-        stop_best = np.zeros(rows.size, dtype=bool)
-        if spec.stop_for_best_threshold is not None:
-            candidates = still_active & (p_best > spec.stop_for_best_threshold)
-            stop_best = candidates.any(axis=1)
-            best = np.argmax(np.where(candidates, p_best, -1.0), axis=1)
-            decide(stop_best[:, None] & (arm_index == best[:, None]) & candidates, codes.BEST)
-        if spec.max_per_arm is not None:
-            self.capped[rows] |= still_active & (self.n_enrolled[rows] >= spec.max_per_arm)
-
-        new_control = self.control[rows]
-        is_control_now = arm_index == new_control[:, None]
-        if has_control:
-            single_left = np.zeros(rows.size, dtype=bool)
-            none_left = ~(still_active & ~is_control_now).any(axis=1)
-        else:
-            n_left = still_active.sum(axis=1)
-            single_left = (n_left == 1) & ~stop_best
-            none_left = n_left == 0
-            decide(single_left[:, None] & still_active, codes.BEST)
+        status[decided_now] = outcome.new_status[decided_now]
         self.status[rows] = status
-        self.decision_look[rows] = decision_look
-        self.decision_n[rows] = decision_n
-        self.active[rows] = still_active
-
-        stop = stop_efficacy | stop_best | single_left | none_left | is_final
-        reason = np.full(rows.size, codes.STOP_MAX_PATIENTS, dtype=np.int8)
-        reason = np.where(none_left, codes.STOP_NO_ARMS_LEFT, reason)
-        reason = np.where(single_left, codes.STOP_SINGLE_ARM, reason)
-        reason = np.where(stop_best, codes.STOP_BEST_FOUND, reason)
-        reason = np.where(stop_efficacy, codes.STOP_EFFICACY, reason)
+        look_index = np.broadcast_to(analysis[:, None], active.shape)
+        self.decision_look[rows] = np.where(decided_now, look_index, self.decision_look[rows])
+        n_now = np.broadcast_to(self.enrolled[rows][:, None], active.shape)
+        self.decision_n[rows] = np.where(decided_now, n_now, self.decision_n[rows])
+        self.active[rows] = outcome.still_active
+        self.control[rows] = outcome.control
+        self.capped[rows] |= outcome.newly_capped
+        stop, reason = outcome.stop, outcome.stop_reason
         stopped = rows[stop]
         self.running[stopped] = False
         self.stop_reason[stopped] = reason[stop]
@@ -407,26 +349,9 @@ class Chunk:
         ]
 
     def _allocation(self, rows, enrolling, p_best) -> np.ndarray:
-        spec = self.spec
-        in_burn_in = self.enrolled[rows] < spec.burn_in_patients
-        fixed = fixed_allocation(spec.fixed_ratios, enrolling)
-        if spec.allocation_rule == "fixed":
-            return fixed
-        if spec.thompson_power is None:
-            power = (self.enrolled[rows] / (2.0 * spec.max_patients))[:, None]
-        else:
-            power = spec.thompson_power
-        probs = thompson_weights(p_best, power, enrolling)
-        clampable = enrolling.copy()
-        if spec.control_rule is not None:
-            control = self.control[rows]
-            probs = apply_control_share(
-                probs, control, enrolling, spec.control_rule, spec.control_fixed_share
-            )
-            if spec.control_rule == "fixed":
-                clampable &= np.arange(self.n_arms)[None, :] != control[:, None]
-        probs = clamp_probabilities(probs, clampable, spec.min_prob, spec.max_prob)
-        return np.where(in_burn_in[:, None], fixed, probs)
+        return allocation_probabilities(
+            self.spec, p_best, enrolling, self.control[rows], self.enrolled[rows]
+        )
 
     # ------------------------------------------------------------------ records
     def _records(self) -> TrialRecords:
