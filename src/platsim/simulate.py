@@ -12,8 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from platsim.engine.records import TrialRecords, records_class
 from platsim.engine.spec import TrialSpec
 from platsim.engine.trial import simulate_trials
 from platsim.errors import ArgumentError, RunInterrupted
+from platsim.executors import ChunkExecutor, SerialExecutor
 from platsim.rng import chunk_seed_sequences, chunk_sizes
 
 #: Called with the number of trials that just finished.
@@ -95,14 +95,15 @@ def simulate_design_truth(
     n_trials: int,
     chunk_size: int,
     checkpoint_dir: Path | None = None,
-    workers: int = 1,
+    executor: ChunkExecutor | None = None,
     progress: ProgressCallback | None = None,
 ) -> TrialRecords:
     """Simulate `n_trials` trials of `spec` in chunks and return their records in order.
 
-    Finished chunks found in `checkpoint_dir` are reused (a corrupt one is recomputed);
-    new chunks are saved there as they finish. On Ctrl-C the finished chunks stay saved and
-    `RunInterrupted` is raised.
+    Finished chunks found in `checkpoint_dir` are reused (a corrupt or truncated one is
+    recomputed); new chunks are saved there as they finish. On Ctrl-C the finished chunks
+    stay saved and `RunInterrupted` is raised. `executor` decides where chunks run
+    (default: in this process); it never changes the records.
     """
     sizes = chunk_sizes(n_trials, chunk_size)
     sequences = chunk_seed_sequences(seed, truth, len(sizes))
@@ -115,20 +116,14 @@ def simulate_design_truth(
     tasks = [
         ChunkTask(spec, sequences[i], sizes[i], i) for i in range(len(sizes)) if parts[i] is None
     ]
-
-    def finished(index: int, records: TrialRecords) -> None:
-        parts[index] = records
-        if checkpoint_dir is not None:
-            save_chunk(_chunk_path(checkpoint_dir, index), records)
-        if progress is not None:
-            progress(records.n_sims)
-
+    executor = executor if executor is not None else SerialExecutor()
     try:
-        if workers > 1 and len(tasks) > 1:
-            _run_in_pool(tasks, workers, finished)
-        else:
-            for task in tasks:
-                finished(task.index, run_chunk(task))
+        for task, records in executor.imap_unordered(run_chunk, tasks):
+            parts[task.index] = records
+            if checkpoint_dir is not None:
+                save_chunk(_chunk_path(checkpoint_dir, task.index), records)
+            if progress is not None:
+                progress(records.n_sims)
     except KeyboardInterrupt:
         done = sum(part is not None for part in parts)
         raise RunInterrupted(
@@ -137,23 +132,6 @@ def simulate_design_truth(
         ) from None
     finished_parts = [part for part in parts if part is not None]
     return type(finished_parts[0]).concatenate(finished_parts)
-
-
-def _run_in_pool(
-    tasks: Iterable[ChunkTask], workers: int, finished: Callable[[int, TrialRecords], None]
-) -> None:
-    pending_tasks = list(tasks)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_chunk, task): task.index for task in pending_tasks}
-        try:
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished(futures.pop(future), future.result())
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            raise
 
 
 def _chunk_path(checkpoint_dir: Path, index: int) -> Path:

@@ -20,6 +20,7 @@ import pyarrow as pa
 from platsim import __version__
 from platsim.engine.records import TrialRecords
 from platsim.errors import ArgumentError
+from platsim.executors import ChunkExecutor, make_executor
 from platsim.results.metrics import MetricRow, operating_characteristics
 from platsim.results.summary import summary_csv_text, summary_json_text
 from platsim.results.table import records_table, write_parquet
@@ -69,6 +70,7 @@ def run_study(
     seed: int = defaults.SEED,
     chunk_size: int = defaults.CHUNK_SIZE,
     workers: int = 1,
+    dask: str | None = None,
     out_dir: Path | None = None,
     resume: bool = False,
     progress_factory: Callable[[str, int], ProgressCallback] | None = None,
@@ -108,6 +110,44 @@ def run_study(
     }
     result = StudyResult(scenario=scenario, out_dir=out_dir, metrics=[], meta=meta)
     tables: list[pa.Table] = []
+    executor = make_executor(workers, dask)
+    try:
+        _simulate_all(
+            result,
+            scenario,
+            design_names,
+            truth_names,
+            executor,
+            tables,
+            seed=seed,
+            n_trials=n_trials,
+            chunk_size=chunk_size,
+            resume=resume,
+            file_hash=file_hash,
+            progress_factory=progress_factory,
+        )
+    finally:
+        executor.close()
+    write_results(result, tables)
+    return result
+
+
+def _simulate_all(
+    result: StudyResult,
+    scenario: Scenario,
+    design_names: Sequence[str],
+    truth_names: Sequence[str],
+    executor: ChunkExecutor,
+    tables: list[pa.Table],
+    *,
+    seed: int,
+    n_trials: int,
+    chunk_size: int,
+    resume: bool,
+    file_hash: str,
+    progress_factory: Callable[[str, int], ProgressCallback] | None,
+) -> None:
+    out_dir = result.out_dir
     for design in design_names:
         for truth in truth_names:
             spec = build_trial_spec(scenario, design, truth)
@@ -124,14 +164,12 @@ def run_study(
                 n_trials=n_trials,
                 chunk_size=chunk_size,
                 checkpoint_dir=checkpoint_dir,
-                workers=workers,
+                executor=executor,
                 progress=progress,
             )
             result.records[(design, truth)] = records
             result.metrics.extend(operating_characteristics(records, spec, design, truth))
             tables.append(records_table(records, spec.arm_ids, design, truth))
-    write_results(result, tables)
-    return result
 
 
 def write_results(result: StudyResult, tables: list[pa.Table]) -> None:

@@ -108,6 +108,12 @@ def run(
     workers: int = typer.Option(
         0, "--workers", "-w", help="Worker processes (0 = one per CPU core)."
     ),
+    dask: str = typer.Option(
+        None,
+        "--dask",
+        help="Run chunks on a Dask cluster: scheduler address (tcp://host:8786) or 'local' "
+        "for a local cluster; default from PLATSIM_DASK_ADDRESS if set.",
+    ),
     out: Path = typer.Option(
         None, "--out", "-o", help="Results directory (default: results/<scenario name>)."
     ),
@@ -142,6 +148,7 @@ def run(
             seed=coerce_seed(seed),
             chunk_size=chunk_size,
             workers=n_workers,
+            dask=dask,
             out_dir=out,
             resume=resume,
             progress_factory=factory,

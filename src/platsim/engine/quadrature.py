@@ -46,9 +46,10 @@ matrix; and ``P_k = sum_nodes w g_k prod_{j != k} G_j``.  No special-function CD
 more nodes (accuracy 1e-7), on a coordinate in which the margin is a change of variables rather
 than a kink (see :func:`_pair_kernel`).  The Gamma hazard ratio has a closed form.
 
-Accuracy (absolute, against adaptive ``scipy.integrate.quad`` on ~1,700 hard cases: n = 0 arms
-beside n = 2000 arms, extreme and near-degenerate posteriors, 2 to 8 arms, shapes down to 1e-3):
-P(best) worst ~3e-5 (typically 1e-6); P(better) worst ~3e-9.
+Accuracy (absolute, against adaptive ``scipy.integrate.quad`` on randomised hard cases: n = 0
+arms beside n = 2000 arms, extreme posteriors, 2 to 8 arms, Gamma shapes down to 1e-3):
+P(best) worst 3.1e-5 over ~1,150 Beta rows (median 3e-7) and 1.0e-5 over 450 Gamma rows;
+P(better) worst 3e-9 over 400 pairs with margins in (-0.9, 0.9).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ _PLATEAU_SPAN = 6.0
 #: the mode than the light-side one get their light-side inner breakpoints on the mode.
 _CORE_RATIO = 4.0
 #: Array elements per block in the P(best) kernel (keeps the working set in the L2 cache).
-_CHUNK_ELEMS = 80_000
+_CHUNK_ELEMS = 64_000
 #: Log densities are floored here before ``exp`` (avoids denormals; e^-300 is negligible).
 _LOG_FLOOR = -300.0
 #: CDF values are floored here before they are used as divisors.
@@ -217,10 +218,10 @@ def _beta_logit_breaks(
         if light:  # (a == b has two heavy sides)
             d = np.sqrt(dd) * inv_sqrt_kappa
             d = np.where(r > 0.5, np.minimum(d, 0.5 / r), np.sqrt(2.0) * d)
-        else:
+            np.maximum(d, np.log1p(dd / other), out=d)
+        else:  # (here log1p(drop / other) <= drop / rate)
             d = np.sqrt(2.0 * dd) * inv_sqrt_kappa
         np.maximum(d, dd / rate, out=d)
-        np.maximum(d, np.log1p(dd / other), out=d)
         for _ in range(_NEWTON_STEPS):
             u = -np.expm1(-d)
             ru = r * u
@@ -707,7 +708,7 @@ def beta_p_best(
     ndarray of float, shape (n_sims, n_arms)
         ``P(theta_k is the largest (smallest) among the active arms of its row)``.  Inactive arms
         get exactly 0; a row with one active arm gives it exactly 1; a row without active arms is
-        all 0; other rows sum to 1.  Absolute error below 1e-4 (typically 1e-6).
+        all 0; other rows sum to 1.  Absolute error below 1e-4 (worst seen 3e-5, median 3e-7).
     """
     a, b, act = _as_batch(alpha, beta, active)
     a = np.asarray(a, dtype=float)
