@@ -581,8 +581,13 @@ def records_from_traces(spec: TrialSpec, traces: list[TrialTrace]) -> TrialRecor
         selected_arm=np.full(n_sims, -1, dtype=np.int16),
         final_control=np.full(n_sims, -1, dtype=np.int16),
         allocation_probs=np.full((n_sims, spec.n_looks, n_arms), np.nan),
+        analysis_n=np.full((n_sims, spec.n_looks), -1, dtype=np.int32),
+        analysis_months=np.full((n_sims, spec.n_looks), np.nan),
     )
     for s, t in enumerate(traces):
+        for a in t.analyses:
+            r.analysis_n[s, a.index] = a.enrolled
+            r.analysis_months[s, a.index] = a.time
         for k in range(n_arms):
             a = t.analyses[t.last_analysis[k]]
             r.status[s, k] = t.status[k]

@@ -2,7 +2,8 @@
 
 Shapes: per trial × arm ``(n_sims, n_arms)``; per trial ``(n_sims,)``; allocation history
 ``(n_sims, n_looks, n_arms)`` where row 0 is the allocation before any data and row j + 1
-the allocation set after interim look j (NaN once the trial has stopped).
+the allocation set after analysis j (NaN once the trial has stopped); per analysis
+``(n_sims, n_looks)``: patients enrolled and calendar month (−1 / NaN if not performed).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class TrialRecords:
     selected_arm: np.ndarray  # int16 arm index, -1 if none
     final_control: np.ndarray  # int16 arm index of the control at the end, -1 if none
     allocation_probs: np.ndarray  # float64 (n_sims, n_looks, n_arms)
+    analysis_n: np.ndarray  # int32 (n_sims, n_looks), patients enrolled at analysis j, -1
+    analysis_months: np.ndarray  # float64 (n_sims, n_looks), calendar time of analysis j
 
     #: Which kind of records (for saved chunks).
     kind = "binary"

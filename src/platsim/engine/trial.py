@@ -79,6 +79,8 @@ class Chunk:
         self.stop_reason = np.zeros(n_sims, dtype=np.int8)
         self.n_looks_done = np.zeros(n_sims, dtype=np.int16)
         self.allocation_history = np.full((n_sims, spec.n_looks, n_arms), np.nan)
+        self.analysis_n = np.full((n_sims, spec.n_looks), -1, dtype=np.int32)
+        self.analysis_months = np.full((n_sims, spec.n_looks), np.nan)
         self.probs = np.zeros(shape)
         self._init_endpoint_state()
 
@@ -280,6 +282,8 @@ class Chunk:
             rows, active
         )
         self._snapshot(rows, active, p_best, p_better_record)
+        self.analysis_n[rows, analysis] = self.enrolled[rows]
+        self.analysis_months[rows, analysis] = look_time
         outcome = decide(
             spec,
             active=active,
@@ -372,6 +376,8 @@ class Chunk:
             selected_arm=self._selection(score, final_control),
             final_control=final_control,
             allocation_probs=self.allocation_history,
+            analysis_n=self.analysis_n,
+            analysis_months=self.analysis_months,
             **fields,
         )
 
