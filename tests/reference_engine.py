@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
 from platsim.engine.quadrature import beta_p_best, beta_p_better
 from platsim.engine.records import TrialRecords
 from platsim.engine.spec import (
@@ -543,12 +544,14 @@ def simulate_trials_reference(
 def iter_traces(spec: TrialSpec, rng: np.random.Generator, n_sims: int):
     """Draw the chunk's random numbers (protocol order) and simulate each trial."""
     n_max = spec.max_patients
-    gaps = rng.standard_exponential((n_sims, n_max))
-    outcome_u = rng.random((n_sims, n_max))
-    allocation_u = rng.random((n_sims, n_max))
+    # The protocol's draws (shared helper: the protocol is not what these tests check).
+    streams = chunk_streams(rng)
+    gaps = patient_exponentials(streams["entry_gaps"], n_sims, n_max)
+    outcome_u = patient_uniforms(streams["outcome"], n_sims, n_max)
+    allocation_u = patient_uniforms(streams["allocation"], n_sims, n_max)
     tie_u = None
     if spec.randomization == "blocked":
-        tie_u = rng.random((n_sims, spec.n_looks, spec.n_arms))
+        tie_u = streams["ties"].random((n_sims, spec.n_looks, spec.n_arms))
     for s in range(n_sims):
         yield simulate_trial(
             spec, gaps[s], outcome_u[s], allocation_u[s], None if tie_u is None else tie_u[s]

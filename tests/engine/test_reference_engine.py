@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
+from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
+
 _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
@@ -73,6 +75,7 @@ def within_mcse(estimate: float, exact: float, n: int, k: float = 4.0) -> bool:
 
 @pytest.mark.parametrize("randomization", ["simple", "blocked"])
 def test_draws_exactly_the_documented_arrays(randomization):
+    # The chunk generator is used only to spawn the per-kind streams (docs/engine.md).
     spec = make_spec(
         randomization=randomization,
         look_counts=np.array([10, 20, 30]),
@@ -82,20 +85,30 @@ def test_draws_exactly_the_documented_arrays(randomization):
     used = np.random.default_rng(123)
     ref.simulate_trials_reference(spec, used, n_sims)
     fresh = np.random.default_rng(123)
-    fresh.standard_exponential((n_sims, spec.max_patients))
-    fresh.random((n_sims, spec.max_patients))
-    fresh.random((n_sims, spec.max_patients))
-    if randomization == "blocked":
-        fresh.random((n_sims, spec.n_looks, spec.n_arms))
+    fresh.spawn(5)
     assert used.bit_generator.state == fresh.bit_generator.state
+    assert used.bit_generator.seed_seq.n_children_spawned == 5
+
+
+def draws(spec, n_sims, seed):
+    streams = chunk_streams(np.random.default_rng(seed))
+    n = spec.max_patients
+    return (
+        patient_exponentials(streams["entry_gaps"], n_sims, n),
+        patient_uniforms(streams["outcome"], n_sims, n),
+        patient_uniforms(streams["allocation"], n_sims, n),
+    )
+
+
+def test_patient_draws_do_not_depend_on_the_maximum_sample_size():
+    small, large = make_spec(max_patients=40), make_spec(max_patients=90)
+    for a, b in zip(draws(small, 6, 3), draws(large, 6, 3), strict=True):
+        np.testing.assert_array_equal(a, b[:, :40])
 
 
 def test_trials_depend_only_on_their_rows_of_the_chunk():
     spec = make_spec(look_counts=np.array([10, 20, 30]), efficacy_threshold=0.9)
-    rng = np.random.default_rng(5)
-    gaps = rng.standard_exponential((3, spec.max_patients))
-    outcome_u = rng.random((3, spec.max_patients))
-    allocation_u = rng.random((3, spec.max_patients))
+    gaps, outcome_u, allocation_u = draws(spec, 3, 5)
     whole = traces(spec, 3, seed=5)
     alone = ref.simulate_trial(spec, gaps[2], outcome_u[2], allocation_u[2])
     assert alone.arm == whole[2].arm

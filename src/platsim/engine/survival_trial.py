@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
 from platsim.engine.survival_data import calendar_time_of_event, events_and_exposure, follow_up
 from platsim.engine.trial import Chunk
@@ -27,13 +28,14 @@ class SurvivalChunk(Chunk):
 
     # ------------------------------------------------------------------ hooks
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
-        spec, shape = self.spec, (self.n_sims, self.n_patients)
-        gaps = rng.standard_exponential(shape)
-        self.event_e = rng.standard_exponential(shape)
-        self.dropout_e = rng.standard_exponential(shape)
-        self.allocation_u = rng.random(shape)
+        spec, n, n_patients = self.spec, self.n_sims, self.n_patients
+        streams = chunk_streams(rng)
+        gaps = patient_exponentials(streams["entry_gaps"], n, n_patients)
+        self.event_e = patient_exponentials(streams["outcome"], n, n_patients)
+        self.dropout_e = patient_exponentials(streams["dropout"], n, n_patients)
+        self.allocation_u = patient_uniforms(streams["allocation"], n, n_patients)
         self.tie_u = (
-            rng.random((self.n_sims, spec.n_looks, spec.n_arms))
+            streams["ties"].random((n, spec.n_looks, spec.n_arms))
             if spec.randomization == "blocked"
             else None
         )

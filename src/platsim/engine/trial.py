@@ -16,6 +16,7 @@ from platsim.engine import spec as codes
 from platsim.engine.accrual import entry_times_months
 from platsim.engine.allocation import allocation_probabilities
 from platsim.engine.decisions import decide
+from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
 from platsim.engine.quadrature import beta_p_best, beta_p_better
 from platsim.engine.records import TrialRecords, records_class
 from platsim.engine.spec import TrialSpec
@@ -87,12 +88,13 @@ class Chunk:
     # ------------------------------------------------------------------ endpoint hooks
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
         """Draw the chunk's random numbers (protocol order); return the entry gaps."""
-        spec, shape = self.spec, (self.n_sims, self.n_patients)
-        gaps = rng.standard_exponential(shape)
-        self.outcome_u = rng.random(shape)
-        self.allocation_u = rng.random(shape)
+        spec, n, n_patients = self.spec, self.n_sims, self.n_patients
+        streams = chunk_streams(rng)
+        gaps = patient_exponentials(streams["entry_gaps"], n, n_patients)
+        self.outcome_u = patient_uniforms(streams["outcome"], n, n_patients)
+        self.allocation_u = patient_uniforms(streams["allocation"], n, n_patients)
         self.tie_u = (
-            rng.random((self.n_sims, spec.n_looks, spec.n_arms))
+            streams["ties"].random((n, spec.n_looks, spec.n_arms))
             if spec.randomization == "blocked"
             else None
         )
