@@ -6,6 +6,7 @@ import numpy as np
 
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError
+from platsim.scenario import defaults
 from platsim.scenario.schema import ArmTruth, Design, Looks, Scenario
 from platsim.truth import survival
 
@@ -137,6 +138,11 @@ def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> T
         prior_alpha=design.prior.alpha,
         prior_beta=design.prior.beta,
         allocation_rule=allocation.rule,
+        trippa_abc=(
+            (allocation.trippa.a, allocation.trippa.b, allocation.trippa.c)
+            if allocation.trippa is not None
+            else (defaults.TRIPPA_A, defaults.TRIPPA_B, defaults.TRIPPA_C)
+        ),
         fixed_ratios=ratios,
         thompson_power=None if power == "n_over_2N" else float(power),
         control_rule=control_share.rule if control_share is not None else None,

@@ -191,12 +191,6 @@ def assert_records_follow_contract(spec: TrialSpec, records, p: Patients, tau) -
     )
 
 
-_FLOAT_EVENT_BUG = (
-    "survival_data.follow_up counts an event iff event_time <= look_time - entry, while the "
-    "look time of an event-driven analysis is the float entry + event_time of the D-th "
-    "event: (entry + T) - entry < T after rounding in ~15% of trials, so that event is not "
-    "counted (D - 1 events at a 'D events' analysis)"
-)
 
 CONTRACT_CASES = {
     # Final analysis 6 months after the last entry; dropout on both arms.
@@ -235,7 +229,7 @@ CONTRACT_CASES = {
     "case",
     [
         *CONTRACT_CASES,
-        pytest.param("end_events", marks=pytest.mark.xfail(strict=True, reason=_FLOAT_EVENT_BUG)),
+        "end_events",
     ],
 )
 def test_records_follow_the_contract_trial_by_trial(case):
@@ -266,17 +260,6 @@ def test_end_events_final_analysis_time():
     np.testing.assert_array_equal(records.total_n, (patients.entry <= tau[:, None]).sum(axis=1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "SurvivalChunk._final_time: when the D-th event never comes and there is no "
-        "follow_up_months, the fallback 'last observable event' takes the max of "
-        "entry + event_time over patients with event_time <= dropout_time, which includes "
-        "cured patients without dropout (inf <= inf): the final time is ∞, exposures are "
-        "infinite and gamma_p_lowest raises ValueError"
-    ),
-)
 def test_end_events_never_reached_falls_back_to_last_observable_event():
     # Cure fraction 0.9 on both arms, 40 patients, end at 30 events (never reached): the
     # contract's fallback is the calendar time of the last observable event. Patients enter
@@ -374,7 +357,6 @@ def test_event_driven_looks_happen_at_the_event_times(events_in_control):
         assert (stopped_interim & (last == j)).sum() > 50
 
 
-@pytest.mark.xfail(strict=True, reason=_FLOAT_EVENT_BUG)
 @pytest.mark.parametrize("events_in_control", [False, True])
 def test_event_driven_looks_count_exactly_their_events(events_in_control):
     # 2,000 trials, seed 23: at an analysis triggered by the D-th event, the records show

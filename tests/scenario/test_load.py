@@ -357,7 +357,7 @@ def test_misspelled_allocation_rule_lists_allowed_values(valid_text: str, replac
         only_problem(text),
         24,
         "designs.fixed.allocation.rule",
-        r"not an allowed value; allowed 'fixed' or 'thompson'; got 'fixd'$",
+        r"not an allowed value; allowed 'fixed', 'thompson' or 'trippa'; got 'fixd'$",
     )
 
 

@@ -115,12 +115,59 @@ def clamp_probabilities(
     return _normalise(probs)
 
 
+def trippa_weights(
+    p_better: np.ndarray,
+    n_enrolled: np.ndarray,
+    enrolling: np.ndarray,
+    control: np.ndarray,
+    information: np.ndarray,
+    a: float,
+    b: float,
+    c: float,
+) -> np.ndarray:
+    """Trippa et al. (2012) allocation with the control matched to the best-enrolled arm.
+
+    Experimental arms: w_k = p_k^γ, γ = a·(n/N)^b, normalised over the enrolling experimental
+    arms; control: w_0 = (1/K)·exp(max_k n_k − n_0)^η, η = c·n/N (K enrolling experimental
+    arms); then all renormalised. When n_0 = max n_k the control gets 1/(K + 1).
+
+    Parameters
+    ----------
+    p_better : (n_rows, n_arms) P(arm better than control) (NaN for the control).
+    n_enrolled : (n_rows, n_arms) patients randomized per arm so far.
+    enrolling : (n_rows, n_arms) bool.
+    control : (n_rows,) control arm index.
+    information : (n_rows,) n / N, the share of the maximum sample size enrolled.
+    """
+    n_rows, n_arms = enrolling.shape
+    rows = np.arange(n_rows)
+    is_control = np.arange(n_arms)[None, :] == control[:, None]
+    experimental = enrolling & ~is_control
+    gamma = (a * information**b)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights = np.where(experimental, np.power(np.nan_to_num(p_better), gamma), 0.0)
+    all_zero = weights.sum(axis=1, keepdims=True) <= 0
+    weights = _normalise(np.where(all_zero & experimental, 1.0, weights))
+    n_experimental = experimental.sum(axis=1)
+    best_enrolled = np.where(experimental, n_enrolled, 0).max(axis=1)
+    eta = c * information
+    gap = best_enrolled - n_enrolled[rows, control]
+    with np.errstate(divide="ignore", over="ignore"):
+        control_weight = np.exp(eta * gap) / np.maximum(n_experimental, 1)
+    control_weight = np.where(enrolling[rows, control], control_weight, 0.0)
+    control_weight = np.where(n_experimental == 0, enrolling[rows, control] * 1.0, control_weight)
+    weights[rows, control] = control_weight
+    return _normalise(weights)
+
+
 def allocation_probabilities(
     spec: TrialSpec,
     p_best: np.ndarray,
     enrolling: np.ndarray,
     control: np.ndarray,
     n_enrolled_total: np.ndarray,
+    p_better: np.ndarray | None = None,
+    n_enrolled: np.ndarray | None = None,
 ) -> np.ndarray:
     """The design's allocation for the next patients (docs/engine.md, "Allocation").
 
@@ -132,11 +179,23 @@ def allocation_probabilities(
     control : (n_rows,) current control arm index (−1 without one).
     n_enrolled_total : (n_rows,) patients enrolled in the trial so far (burn-in, and
         c = n / 2N for Thall–Wathen).
+    p_better, n_enrolled : (n_rows, n_arms) P(better than control, margin 0) and patients
+        per arm; needed by the Trippa rule only.
     """
     in_burn_in = n_enrolled_total < spec.burn_in_patients
     fixed = fixed_allocation(spec.fixed_ratios, enrolling)
     if spec.allocation_rule == "fixed":
         return fixed
+    if spec.allocation_rule == "trippa":
+        if p_better is None or n_enrolled is None:
+            raise ValueError("trippa allocation needs p_better and n_enrolled per arm.")
+        information = n_enrolled_total / spec.max_patients
+        probs = trippa_weights(
+            p_better, n_enrolled, enrolling, control, information, *spec.trippa_abc
+        )
+        clampable = enrolling.copy()
+        probs = clamp_probabilities(probs, clampable, spec.min_prob, spec.max_prob)
+        return np.where(in_burn_in[:, None], fixed, probs)
     if spec.thompson_power is None:
         power: np.ndarray | float = (n_enrolled_total / (2.0 * spec.max_patients))[:, None]
     else:

@@ -44,8 +44,10 @@ class TrialSpec:
     outcome_lag_months: float = 0.0
     prior_alpha: float = 1.0
     prior_beta: float = 1.0
-    #: "fixed" or "thompson".
+    #: "fixed", "thompson" or "trippa".
     allocation_rule: str = "fixed"
+    #: Trippa et al. (2012) constants (a, b, c): γ(n) = a (n/N)^b, η(n) = c n/N.
+    trippa_abc: tuple[float, float, float] = (10.0, 0.75, 0.25)
     #: Fixed / burn-in allocation ratios, shape (n_arms,), summing to 1.
     fixed_ratios: np.ndarray = field(default_factory=lambda: np.empty(0))
     #: Thompson temper c; None means Thall–Wathen c = n / (2N).
@@ -80,7 +82,7 @@ class TrialSpec:
     #: Per arm exponential loss to follow-up per month, shape (n_arms,); empty = none.
     dropout_per_month: np.ndarray = field(default_factory=lambda: np.empty(0))
     #: Gamma(shape, rate) prior on each arm's hazard per month.
-    prior_shape: float = 0.001
+    prior_shape: float = 1.0
     prior_rate: float = 0.001
     #: Interim looks: "patients" (look_counts), "events" (look_counts) or "months"
     #: (look_months).

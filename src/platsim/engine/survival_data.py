@@ -34,8 +34,10 @@ def follow_up(
     """
     window = np.clip(look_time[:, None] - entry, 0.0, None)
     censor = np.minimum(dropout_time, window)
-    had_event = enrolled & (event_time <= censor)
-    observed = np.where(enrolled, np.minimum(event_time, censor), 0.0)
+    # Compare on the calendar scale, as the event-count look times are computed: with
+    # (entry + T) − entry < T after rounding, the D-th event would otherwise be missed.
+    had_event = enrolled & (event_time <= dropout_time) & (entry + event_time <= look_time[:, None])
+    observed = np.where(enrolled, np.where(had_event, event_time, censor), 0.0)
     return observed, had_event
 
 

@@ -140,6 +140,7 @@ class SurvivalChunk(Chunk):
             cols = np.arange(self.n_patients)[None, :]
             calendar = np.where(
                 (self.event_time[rows] <= self.dropout_time[rows])
+                & np.isfinite(self.event_time[rows])
                 & (cols < self.enrolment_end[rows][:, None]),
                 self.entry[rows] + self.event_time[rows],
                 -np.inf,

@@ -355,8 +355,17 @@ class Chunk:
         ]
 
     def _allocation(self, rows, enrolling, p_best) -> np.ndarray:
+        p_better = None
+        if self.spec.allocation_rule == "trippa":
+            p_better = self._p_better(rows, 0.0)
         return allocation_probabilities(
-            self.spec, p_best, enrolling, self.control[rows], self.enrolled[rows]
+            self.spec,
+            p_best,
+            enrolling,
+            self.control[rows],
+            self.enrolled[rows],
+            p_better=p_better,
+            n_enrolled=self.n_enrolled[rows],
         )
 
     # ------------------------------------------------------------------ records

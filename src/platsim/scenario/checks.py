@@ -267,10 +267,24 @@ def _check_design(
             "no ratios",
         )
 
+    if allocation.get("rule") == "trippa" and not has_control:
+        yield RawProblem(
+            (*path, "allocation", "rule"),
+            "trippa allocation compares each arm with a control, but no arm has control: true",
+            "fixed, thompson",
+            repr("trippa"),
+        )
+    if "trippa" in allocation and allocation.get("rule") != "trippa":
+        yield RawProblem(
+            (*path, "allocation", "trippa"),
+            "trippa parameters need rule: trippa",
+            "rule: trippa",
+            repr(allocation.get("rule")),
+        )
     if "control" in allocation and allocation.get("rule") != "thompson":
         yield RawProblem(
             (*path, "allocation", "control"),
-            "a control share only applies to adaptive rules",
+            "a control share only applies to Thompson allocation (trippa sets its own)",
             "rule: thompson",
             repr(allocation.get("rule")),
         )

@@ -9,8 +9,10 @@ from __future__ import annotations
 BETA_PRIOR_ALPHA: float = 1.0
 BETA_PRIOR_BETA: float = 1.0
 
-#: Gamma prior of each arm's hazard per month (time-to-event): vague.
-GAMMA_PRIOR_SHAPE: float = 0.001
+#: Gamma prior of each arm's hazard per month (time-to-event). Shape 1 (one pseudo-event,
+#: negligible exposure): a shape near 0 puts the posterior of an arm without events at a
+#: hazard of 0, so P(HR < 1) ≈ 1 and early looks declare efficacy on no evidence.
+GAMMA_PRIOR_SHAPE: float = 1.0
 GAMMA_PRIOR_RATE: float = 0.001
 
 #: Exponential loss to follow-up per month (time-to-event).
@@ -49,3 +51,8 @@ CHUNK_SIZE: int = 1_000
 
 #: Default seed of `platsim run`.
 SEED: int = 20261122
+
+#: Trippa et al. (2012) allocation constants: γ(n) = a (n/N)^b, η(n) = c n/N.
+TRIPPA_A: float = 10.0
+TRIPPA_B: float = 0.75
+TRIPPA_C: float = 0.25

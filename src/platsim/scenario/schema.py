@@ -191,15 +191,27 @@ class ControlShare(_Frozen):
         return "sqrt" if self.sqrt else "match_best"
 
 
+class TrippaParameters(_Frozen):
+    """Trippa et al. (2012): γ(n) = a (n/N)^b tempers P(better than control); the control's
+    weight exp(max n_k − n_0)^η with η(n) = c n/N keeps it level with the best-enrolled arm.
+    Defaults a = 10, b = 0.75 (public implementations) and c = 0.25 (as in the Trippa rule of
+    the R package BayesianPlatformDesignTimeTrend)."""
+
+    a: PositiveFloat = defaults.TRIPPA_A
+    b: PositiveFloat = defaults.TRIPPA_B
+    c: NonNegativeFloat = defaults.TRIPPA_C
+
+
 class Allocation(_Frozen):
     """Randomization rule."""
 
-    rule: Literal["fixed", "thompson"]
+    rule: Literal["fixed", "thompson", "trippa"]
     #: Fixed allocation ratios (rule fixed), also used during the burn-in (default equal).
     ratios: dict[str, PositiveFloat] | None = None
     #: Thompson temper c in P(best)^c; "n_over_2N" gives Thall–Wathen c = n / (2 N).
     power: PositiveFloat | Literal["n_over_2N"] = defaults.THOMPSON_POWER
     control: ControlShare | None = None
+    trippa: TrippaParameters | None = None
     min_prob: Annotated[float, Field(ge=0.0, lt=1.0)] = defaults.MIN_PROB
     max_prob: Annotated[float, Field(gt=0.0, le=1.0)] = defaults.MAX_PROB
     burn_in_patients: NonNegativeInt = defaults.BURN_IN_PATIENTS
