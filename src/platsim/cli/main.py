@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from platsim import __version__
+from platsim.cli.analyze import analyze
+from platsim.cli.compare import compare
 from platsim.cli.run import run
 from platsim.cli.scenarios import scenarios
 from platsim.cli.validate import validate
@@ -40,3 +42,5 @@ def main(
 app.command("run")(run)
 app.command("validate")(validate)
 app.command("scenarios")(scenarios)
+app.command("analyze")(analyze)
+app.command("compare")(compare)
