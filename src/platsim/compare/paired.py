@@ -119,9 +119,7 @@ def per_trial_values(records: TrialRecords, spec: TrialSpec) -> dict[tuple[str, 
         values[("", "fwer")] = efficacy[:, nulls].any(axis=1).astype(float)
     selected = records.selected_arm
     best = truly_best_arms(spec)
-    values[("", "p_select_best")] = ((selected >= 0) & best[np.maximum(selected, 0)]).astype(
-        float
-    )
+    values[("", "p_select_best")] = ((selected >= 0) & best[np.maximum(selected, 0)]).astype(float)
     values[("", "mean_n")] = records.total_n.astype(float)
     duration = records.duration_months.astype(float)
     values[("", "mean_duration_months")] = np.where(np.isfinite(duration), duration, np.nan)
@@ -166,9 +164,7 @@ def compare_records(
     """
     n_sims = {design: rec.n_sims for design, rec in records.items()}
     if len(set(n_sims.values())) != 1:
-        raise ArgumentError(
-            f"designs must be compared on the same number of trials; got {n_sims}."
-        )
+        raise ArgumentError(f"designs must be compared on the same number of trials; got {n_sims}.")
     per_trial = {design: per_trial_values(records[design], specs[design]) for design in records}
     by_key = {
         design: {(row.arm, row.metric): row for row in rows} for design, rows in metrics.items()
@@ -207,7 +203,9 @@ def compare_records(
     return rows
 
 
-def ordered_selection(kind: str, wanted: Sequence[str] | None, available: Sequence[str]) -> list[str]:
+def ordered_selection(
+    kind: str, wanted: Sequence[str] | None, available: Sequence[str]
+) -> list[str]:
     """The requested names in the order given (all, in file order, when none requested).
 
     Unknown names are an `ArgumentError` listing the allowed ones; so is a repeated name.
