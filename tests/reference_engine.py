@@ -585,6 +585,9 @@ def records_from_traces(spec: TrialSpec, traces: list[TrialTrace]) -> TrialRecor
         final_control=np.full(n_sims, -1, dtype=np.int16),
         allocation_probs=np.full((n_sims, spec.n_looks, n_arms), np.nan),
         analysis_n=np.full((n_sims, spec.n_looks), -1, dtype=np.int32),
+        # The reference implements platforms whose arms all open at the start.
+        open_n=np.zeros(shape, dtype=np.int32),
+        open_months=np.zeros(shape),
         analysis_months=np.full((n_sims, spec.n_looks), np.nan),
     )
     for s, t in enumerate(traces):

@@ -100,6 +100,25 @@ def _survival_fields(scenario: Scenario, design: Design, truth_name: str) -> dic
     }
 
 
+def _platform_fields(scenario: Scenario, design: Design, truth_name: str) -> dict:
+    opens = [arm.opens_at for arm in scenario.arms]
+    trend = scenario.time_trends.get(truth_name)
+    return {
+        "open_patients": np.array(
+            [o.patients if o is not None and o.patients is not None else 0 for o in opens],
+            dtype=np.int64,
+        ),
+        "open_months": np.array(
+            [o.month if o is not None and o.month is not None else 0.0 for o in opens]
+        ),
+        "max_active_arms": design.max_active_arms,
+        "concurrent_controls": design.control_comparison == "concurrent",
+        "trend_per_month": trend.per_month if trend is not None else 0.0,
+        "trend_step_month": trend.step_at_month if trend is not None else None,
+        "trend_step": trend.step if trend is not None else 0.0,
+    }
+
+
 def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> TrialSpec:
     """The engine's view of `design_name` under `truth_name`."""
     if design_name not in scenario.designs:
@@ -165,4 +184,5 @@ def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> T
         on_efficacy=decisions.on_efficacy,
     )
     fields.update(survival_fields)
+    fields.update(_platform_fields(scenario, design, truth_name))
     return TrialSpec(**fields)

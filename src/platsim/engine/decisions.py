@@ -42,6 +42,7 @@ def decide(
     p_better_futility: np.ndarray | None,
     n_enrolled: np.ndarray,
     is_final: bool,
+    waiting: np.ndarray | None = None,
 ) -> LookDecisions:
     """Apply efficacy, futility, drop, stop-for-best and cap rules (docs/engine.md).
 
@@ -55,6 +56,8 @@ def decide(
         efficacy / futility margin), NaN for the control; None when the rule is not used.
     n_enrolled : (n_rows, n_arms) patients randomized per arm.
     is_final : whether this is the final analysis (the trial stops after it).
+    waiting : (n_rows,) bool, arms that have not opened yet but still may: the trial does not
+        stop for lack of arms while some wait.
     """
     n_rows, n_arms = active.shape
     arm_index = np.arange(n_arms)[None, :]
@@ -102,13 +105,15 @@ def decide(
     if spec.max_per_arm is not None:
         newly_capped = still_active & (n_enrolled >= spec.max_per_arm)
 
+    someone_waits = waiting if waiting is not None else np.zeros(n_rows, dtype=bool)
     if has_control:
         single_left = np.zeros(n_rows, dtype=bool)
         none_left = ~(still_active & (arm_index != control[:, None])).any(axis=1)
+        none_left &= ~someone_waits
     else:
         n_left = still_active.sum(axis=1)
-        single_left = (n_left == 1) & ~stop_best
-        none_left = n_left == 0
+        single_left = (n_left == 1) & ~stop_best & ~someone_waits
+        none_left = (n_left == 0) & ~someone_waits
         new_status[single_left[:, None] & still_active] = codes.BEST
 
     stop = stop_efficacy | stop_best | single_left | none_left | is_final

@@ -33,6 +33,8 @@ class TrialRecords:
     diff_estimate: np.ndarray  # float64, posterior mean of p_arm - p_control
     diff_lower: np.ndarray  # float64, 95% interval (normal approximation)
     diff_upper: np.ndarray  # float64
+    open_n: np.ndarray  # int32, patients enrolled in the trial when the arm opened, -1 never
+    open_months: np.ndarray  # float64, calendar month the arm opened, NaN never
     # per trial
     total_n: np.ndarray  # int32, patients enrolled
     duration_months: np.ndarray  # float64, months from the start (t = 0) to the last analysis

@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Arm status codes in records (index into STATUS_NAMES).
-STATUS_NAMES: tuple[str, ...] = ("none", "efficacy", "futility", "dropped", "best", "superseded")
-NONE, EFFICACY, FUTILITY, DROPPED, BEST, SUPERSEDED = range(6)
+STATUS_NAMES: tuple[str, ...] = (
+    "none",
+    "efficacy",
+    "futility",
+    "dropped",
+    "best",
+    "superseded",
+    "not_opened",
+)
+NONE, EFFICACY, FUTILITY, DROPPED, BEST, SUPERSEDED, NOT_OPENED = range(7)
 
 #: Trial stop reasons in records (index into STOP_REASONS).
 STOP_REASONS: tuple[str, ...] = (
@@ -100,6 +108,42 @@ class TrialSpec:
     #: (empty = exponential); decisions use the hazards of piece `decision_piece`.
     cut_points_months: np.ndarray = field(default_factory=lambda: np.empty(0))
     decision_piece: int = -1
+
+    # --- platform mechanics -------------------------------------------------------------
+    #: Per arm: the arm may open once this many patients are enrolled / this calendar month
+    #: is reached (both 0 = from the start), shape (n_arms,); empty = all from the start.
+    open_patients: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    open_months: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: At most this many experimental arms open at once (a queue in arm order); None = all.
+    max_active_arms: int | None = None
+    #: Compare each arm with the controls randomized while it was open (else all controls).
+    concurrent_controls: bool = True
+    #: Time trend of every arm's truth by calendar month of entry: logit scale for binary
+    #: endpoints, log hazard for time-to-event: + per_month · t + step · 1(t ≥ step_month).
+    trend_per_month: float = 0.0
+    trend_step_month: float | None = None
+    trend_step: float = 0.0
+
+    @property
+    def has_time_trend(self) -> bool:
+        return self.trend_per_month != 0.0 or (
+            self.trend_step_month is not None and self.trend_step != 0.0
+        )
+
+    def trend_shift(self, entry_months: np.ndarray) -> np.ndarray:
+        """The trend's shift (logit or log-hazard scale) for patients entering then."""
+        shift = self.trend_per_month * entry_months
+        if self.trend_step_month is not None:
+            shift = shift + self.trend_step * (entry_months >= self.trend_step_month)
+        return shift
+
+    @property
+    def staggered(self) -> bool:
+        """Whether some arm opens after the start or waits in a queue."""
+        late = (len(self.open_patients) and np.any(self.open_patients > 0)) or (
+            len(self.open_months) and np.any(self.open_months > 0)
+        )
+        return bool(late) or self.max_active_arms is not None
 
     @property
     def is_survival(self) -> bool:

@@ -74,7 +74,11 @@ class SurvivalChunk(Chunk):
             on_arm = in_block & (assigned == k)
             if not on_arm.any():
                 continue
-            event_window[on_arm] = truth.inverse(event_e[on_arm])
+            draws = event_e[on_arm]
+            if spec.has_time_trend:
+                # The trend multiplies the hazard: H(T) = E / exp(shift).
+                draws = draws / np.exp(spec.trend_shift(self.entry[rows, lo:hi][on_arm]))
+            event_window[on_arm] = truth.inverse(draws)
             rate = float(spec.dropout_per_month[k]) if len(spec.dropout_per_month) else 0.0
             dropout_window[on_arm] = dropout_e[on_arm] / rate if rate > 0 else np.inf
         self.event_time[rows, lo:hi] = event_window
@@ -181,6 +185,7 @@ class SurvivalChunk(Chunk):
             events, exposure = events[..., None], exposure[..., None]
         self.events[rows] = events
         self.exposure[rows] = exposure
+        self._followed = (rows, observed, had_event)
 
     # ------------------------------------------------------------------ posterior
     def _gamma(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,31 +199,57 @@ class SurvivalChunk(Chunk):
         shape, rate = self._gamma(rows)
         return gamma_p_lowest(shape, rate, active)
 
+    def _control_gamma(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gamma posterior of the control hazard each arm is compared with, (rows, arms):
+        all controls, or (concurrent controls, staggered platform) those who entered since
+        the arm opened."""
+        spec = self.spec
+        shape, rate = self._gamma(rows)
+        control = np.maximum(self.control[rows], 0)
+        idx = np.arange(rows.size)
+        pooled = (
+            np.broadcast_to(shape[idx, control][:, None], shape.shape),
+            np.broadcast_to(rate[idx, control][:, None], rate.shape),
+        )
+        if not (spec.concurrent_controls and spec.staggered):
+            return pooled
+        cached_rows, observed, had_event = self._followed
+        assert np.array_equal(cached_rows, rows)
+        is_control = self.arm[rows] == control[:, None]
+        cols = np.arange(self.n_patients)[None, :]
+        c_shape = np.empty(shape.shape)
+        c_rate = np.empty(rate.shape)
+        for k in range(self.n_arms):
+            window = is_control & (cols >= np.maximum(self.open_n[rows, k], 0)[:, None])
+            labels = np.where(window, 0, -1)
+            events, exposure = events_and_exposure(labels, observed, had_event, 1, self.cut_points)
+            if events.ndim == 2:
+                events, exposure = events[..., None], exposure[..., None]
+            c_shape[:, k] = spec.prior_shape + events[:, 0, self.piece]
+            c_rate[:, k] = spec.prior_rate + exposure[:, 0, self.piece]
+        return c_shape, c_rate
+
     def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
         shape, rate = self._gamma(rows)
         control = self.control[rows]
-        idx = np.arange(rows.size)
-        safe = np.maximum(control, 0)
-        p = gamma_p_ratio_below(
-            shape, rate, shape[idx, safe][:, None], rate[idx, safe][:, None], 1.0 - margin
-        )
+        c_shape, c_rate = self._control_gamma(rows)
+        p = gamma_p_ratio_below(shape, rate, c_shape, c_rate, 1.0 - margin)
         not_experimental = (control[:, None] < 0) | (
             np.arange(self.n_arms)[None, :] == control[:, None]
         )
         return np.where(not_experimental, np.nan, p)
 
     def _endpoint_snapshot(self, rows, active) -> list[tuple[str, np.ndarray]]:
-        control = np.maximum(self.control[rows], 0)
-        idx = np.arange(rows.size)
         piece_events = self.events[rows, :, self.piece]
         piece_exposure = self.exposure[rows, :, self.piece]
+        c_shape, c_rate = self._control_gamma(rows)
         return [
             ("snap_events", self.events[rows].sum(axis=2)),
             ("snap_exposure", self.exposure[rows].sum(axis=2)),
             ("snap_piece_events", piece_events),
             ("snap_piece_exposure", piece_exposure),
-            ("snap_control_piece_events", piece_events[idx, control][:, None]),
-            ("snap_control_piece_exposure", piece_exposure[idx, control][:, None]),
+            ("snap_control_piece_events", c_shape - self.spec.prior_shape),
+            ("snap_control_piece_exposure", c_rate - self.spec.prior_rate),
             ("snap_n", self.n_enrolled[rows]),
         ]
 

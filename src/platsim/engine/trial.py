@@ -58,7 +58,11 @@ class Chunk:
         self.arm = np.full((n_sims, n_patients), -1, dtype=np.int8)
 
         shape = (n_sims, n_arms)
-        self.active = np.ones(shape, dtype=bool)
+        # Arms enter the analysis when they open (all at the start unless staggered).
+        self.active = np.zeros(shape, dtype=bool)
+        self.opened = np.zeros(shape, dtype=bool)
+        self.open_n = np.full(shape, -1, dtype=np.int32)
+        self.open_months = np.full(shape, np.nan)
         self.capped = np.zeros(shape, dtype=bool)
         self.status = np.zeros(shape, dtype=np.int8)
         self.decision_look = np.full(shape, -1, dtype=np.int16)
@@ -115,6 +119,7 @@ class Chunk:
     # ------------------------------------------------------------------ the loop
     def run(self) -> TrialRecords:
         everyone = np.arange(self.n_sims)
+        self._open_arms(everyone, np.zeros(self.n_sims))
         prior_p_best = self._decision_probabilities(everyone, self.active)[0]
         self.probs = self._allocation(everyone, self.active, prior_p_best)
         self.allocation_history[:, 0] = self.probs
@@ -183,7 +188,11 @@ class Chunk:
 
     def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
         """Outcomes of the newly randomized patients (columns lo:hi, where in_block)."""
-        responded = self.outcome_u[rows, lo:hi] < self.spec.true_p[assigned]
+        p = self.spec.true_p[assigned]
+        if self.spec.has_time_trend:
+            shifted = special.logit(p) + self.spec.trend_shift(self.entry[rows, lo:hi])
+            p = special.expit(shifted)
+        responded = self.outcome_u[rows, lo:hi] < p
         window_resp = self.responded[rows, lo:hi]
         window_resp[in_block] = responded[in_block]
         self.responded[rows, lo:hi] = window_resp
@@ -236,15 +245,15 @@ class Chunk:
     def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
         alpha, beta = self._posterior(rows)
         control = self.control[rows]
-        idx = np.arange(rows.size)
-        safe = np.maximum(control, 0)
+        n_c, y_c = self._control_counts(rows)
+        spec = self.spec
         p = beta_p_better(
             alpha,
             beta,
-            alpha[idx, safe][:, None],
-            beta[idx, safe][:, None],
+            spec.prior_alpha + y_c,
+            spec.prior_beta + (n_c - y_c),
             margin,
-            self.spec.higher_is_better,
+            spec.higher_is_better,
         )
         not_experimental = (control[:, None] < 0) | (
             np.arange(self.n_arms)[None, :] == control[:, None]
@@ -295,6 +304,7 @@ class Chunk:
             p_better_futility=p_better_fut,
             n_enrolled=self.n_enrolled[rows],
             is_final=is_final,
+            waiting=(~self.opened[rows]).any(axis=1),
         )
         decided_now = outcome.new_status != codes.NONE
         status = self.status[rows]
@@ -316,12 +326,65 @@ class Chunk:
 
         going = rows[~stop]
         if going.size and not is_final:
+            p_best, next_block = p_best[~stop], analysis[~stop] + 1
+            if self.spec.staggered and self._open_arms(going, look_time[~stop]):
+                p_best = self._p_best(going, self.active[going])
             enrolling = self.active[going] & ~self.capped[going]
             closed = ~enrolling.any(axis=1)
             self.enrolment_end[going[closed]] = self.enrolled[going[closed]]
-            probs = self._allocation(going, enrolling, p_best[~stop])
+            probs = self._allocation(going, enrolling, p_best)
             self.probs[going] = probs
-            self.allocation_history[going, analysis[~stop] + 1] = probs
+            self.allocation_history[going, next_block] = probs
+
+    def _open_arms(self, rows: np.ndarray, time: np.ndarray) -> bool:
+        """Open the arms whose opening condition is met, within max_active_arms (queue in
+        arm order); the control opens at the start. Returns whether any arm opened."""
+        spec = self.spec
+        n_arms = self.n_arms
+        open_patients = spec.open_patients if len(spec.open_patients) else np.zeros(n_arms)
+        open_months = spec.open_months if len(spec.open_months) else np.zeros(n_arms)
+        is_control = np.arange(n_arms)[None, :] == self.control[rows][:, None]
+        available = (
+            ~self.opened[rows]
+            & (self.enrolled[rows][:, None] >= open_patients[None, :])
+            & (time[:, None] >= open_months[None, :])
+        )
+        experimental = available & ~is_control
+        if spec.max_active_arms is not None:
+            n_open = (self.active[rows] & ~is_control).sum(axis=1)
+            slots = np.maximum(spec.max_active_arms - n_open, 0)
+            experimental &= np.cumsum(experimental, axis=1) <= slots[:, None]
+        open_now = experimental | (available & is_control)
+        if not open_now.any():
+            return False
+        self.opened[rows] |= open_now
+        self.active[rows] |= open_now
+        self.open_n[rows] = np.where(open_now, self.enrolled[rows][:, None], self.open_n[rows])
+        self.open_months[rows] = np.where(open_now, time[:, None], self.open_months[rows])
+        return True
+
+    def _control_counts(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Observed control patients and responses each arm is compared with, (rows, arms).
+
+        All controls (pooled), or with concurrent controls in a staggered platform only
+        those randomized since the arm opened (while it was open: it is still analysed).
+        """
+        control = np.maximum(self.control[rows], 0)
+        idx = np.arange(rows.size)
+        observed, responses = self.n_observed[rows], self.n_responses[rows]
+        pooled_n = np.broadcast_to(observed[idx, control][:, None], observed.shape)
+        pooled_y = np.broadcast_to(responses[idx, control][:, None], observed.shape)
+        if not (self.spec.concurrent_controls and self.spec.staggered):
+            return pooled_n, pooled_y
+        cols = np.arange(self.n_patients)[None, :]
+        seen = (self.arm[rows] == control[:, None]) & (cols < self.observed[rows][:, None])
+        zero = np.zeros((rows.size, 1), dtype=np.int64)
+        cum_n = np.concatenate([zero, np.cumsum(seen, axis=1)], axis=1)
+        cum_y = np.concatenate([zero, np.cumsum(seen & self.responded[rows], axis=1)], axis=1)
+        start = np.clip(self.open_n[rows], 0, self.n_patients)
+        n_c = cum_n[:, -1:] - np.take_along_axis(cum_n, start, axis=1)
+        y_c = cum_y[:, -1:] - np.take_along_axis(cum_y, start, axis=1)
+        return n_c, y_c
 
     def _snapshot(self, rows, active, p_best, p_better) -> None:
         """Keep, for each arm analysed at this look, what its records will report."""
@@ -343,15 +406,12 @@ class Chunk:
             target[rows] = block
 
     def _endpoint_snapshot(self, rows, active) -> list[tuple[str, np.ndarray]]:
-        control = np.maximum(self.control[rows], 0)
-        idx = np.arange(rows.size)
-        observed = self.n_observed[rows]
-        responses = self.n_responses[rows]
+        n_c, y_c = self._control_counts(rows)
         return [
-            ("snap_observed", observed),
-            ("snap_responses", responses),
-            ("snap_control_observed", observed[idx, control][:, None]),
-            ("snap_control_responses", responses[idx, control][:, None]),
+            ("snap_observed", self.n_observed[rows]),
+            ("snap_responses", self.n_responses[rows]),
+            ("snap_control_observed", n_c),
+            ("snap_control_responses", y_c),
         ]
 
     def _allocation(self, rows, enrolling, p_best) -> np.ndarray:
@@ -372,8 +432,11 @@ class Chunk:
     def _records(self) -> TrialRecords:
         fields, score = self._endpoint_records()
         final_control = self.control.copy()
+        status = np.where(self.opened, self.status, codes.NOT_OPENED).astype(np.int8)
         return records_class(self.spec.endpoint_kind)(
-            status=self.status,
+            status=status,
+            open_n=self.open_n,
+            open_months=self.open_months,
             decision_look=self.decision_look,
             decision_n=self.decision_n,
             capped=self.capped,

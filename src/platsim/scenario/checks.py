@@ -56,6 +56,22 @@ def cross_checks(data: dict[str, Any]) -> Iterator[RawProblem]:
         if isinstance(arm, dict) and arm.get("control") is True
     ]
     yield from _check_truths(data, ids)
+    truths = _mapping(data.get("truths"))
+    for name in _mapping(data.get("time_trends")):
+        if name not in truths:
+            yield RawProblem(
+                ("time_trends", name),
+                "time trend for an unknown truth",
+                f"truth names: {_listing([str(t) for t in truths])}",
+                repr(name),
+            )
+    for index, arm in enumerate(arms if isinstance(arms, list) else []):
+        if isinstance(arm, dict) and arm.get("control") is True and "opens_at" in arm:
+            yield RawProblem(
+                ("arms", index, "opens_at"),
+                "the control arm is open from the start",
+                "remove opens_at from the control arm",
+            )
     endpoint = _mapping(data.get("endpoint"))
     kind = endpoint.get("kind")
     if kind in ("binary", "time_to_event"):

@@ -58,6 +58,23 @@ class Endpoint(_Frozen):
         return self.kind == "time_to_event"
 
 
+class OpensAt(_Frozen):
+    """When an arm may open: after this many enrolled patients, or at this calendar month.
+
+    Arms open at the first analysis at which the condition holds (and a slot is free under
+    `max_active_arms`), so looks should be frequent enough for the timing wanted.
+    """
+
+    patients: NonNegativeInt | None = None
+    month: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> OpensAt:
+        if (self.patients is None) == (self.month is None):
+            raise ValueError("give exactly one of patients or month")
+        return self
+
+
 class Arm(_Frozen):
     """One treatment arm."""
 
@@ -65,6 +82,7 @@ class Arm(_Frozen):
     label: str | None = None
     control: StrictBool = False
     source: str | None = None
+    opens_at: OpensAt | None = None
 
     @property
     def display_name(self) -> str:
@@ -353,6 +371,19 @@ class Design(_Frozen):
     #: Time-to-event: the trial ends (final analysis) at this calendar month at the latest.
     max_duration_months: PositiveFloat | None = None
     analysis: AnalysisModel = AnalysisModel()
+    #: At most this many experimental arms open at once; the others wait in arm order.
+    max_active_arms: PositiveInt | None = None
+    #: Each arm against the controls randomized while it was open (concurrent), or all.
+    control_comparison: Literal["concurrent", "pooled"] = "concurrent"
+
+
+class TimeTrend(_Frozen):
+    """A drift of every arm's truth with the calendar month of entry (same for all arms):
+    logit scale for binary endpoints, log hazard for time-to-event ones."""
+
+    per_month: float = 0.0
+    step_at_month: NonNegativeFloat | None = None
+    step: float = 0.0
 
 
 class Scenario(_Frozen):
@@ -367,6 +398,8 @@ class Scenario(_Frozen):
     truths: Annotated[dict[Identifier, dict[str, ArmTruth]], Field(min_length=1)]
     accrual: Accrual
     designs: Annotated[dict[Identifier, Design], Field(min_length=1)]
+    #: Time trends by truth name (the truth's arms drift together).
+    time_trends: dict[str, TimeTrend] = {}
 
     @property
     def arm_ids(self) -> list[str]:
