@@ -1,0 +1,305 @@
+"""Speed of the vectorized survival engine against the per-trial reference, on one core.
+
+    python benchmarks/bench_survival.py [--trials 10000] [--reference-trials 40]
+                                        [--out benchmarks/results/survival.json]
+
+The post-ICI overall-survival platform design (built as a `TrialSpec` directly, no scenario
+file; `scenarios/postici_os_platform.yaml` design `thompson` is its scenario form, with
+other accrual and control-median assumptions):
+
+* control (docetaxel, exponential OS with median 11 months) + 4 experimental arms with
+  proportional hazards 0.69 / 0.86 / 0.88 / 0.98 against it; no dropout; Gamma(0.001,
+  0.001) prior on each arm's hazard (exponential analysis model);
+* max 600 patients, accrual 15 per month (no ramp-up); looks every 50 events of all arms
+  (50, 100, …, 550); final analysis 12 months after the last entry;
+* Thompson allocation over the experimental arms with the control at the √K share
+  (control : each experimental arm = √K : 1), simple randomization; no clamps;
+* efficacy P(HR < 1) > 0.99 (the arm graduates), futility P(HR < 1) < 0.05.
+
+Two variants: ``postici_os`` with Thall–Wathen c = n / (2N) (`power: n_over_2N`) and
+``postici_os_power1`` with c = 1.
+
+For each: engine trials/second on `--trials` trials in chunks of `--chunk-size` (the
+`platsim run` default), best of 3 repetitions after a warm-up; the reference's
+trials/second on `--reference-trials` trials; their ratio. Targets: engine ≥ 500
+trials/s and ratio ≥ 50×. The engine and the reference are also run on the same random
+numbers and the share of trials with identical records is reported (information only;
+tests/engine/test_survival_matches_reference.py is where agreement is enforced).
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core: fix the BLAS / OpenMP thread pools before numpy is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import datetime as _dt  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+for _path in (ROOT, ROOT / "src"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import scipy  # noqa: E402
+
+from platsim.engine.records import SurvivalTrialRecords  # noqa: E402
+from platsim.engine.spec import TrialSpec  # noqa: E402
+from platsim.truth import survival  # noqa: E402
+
+TARGET_TRIALS_PER_SECOND = 500.0
+TARGET_RATIO = 50.0
+SEED = 20261123
+
+CONTROL_MEDIAN_MONTHS = 11.0
+HAZARD_RATIOS = (0.69, 0.86, 0.88, 0.98)
+
+
+def postici_os(power: float | None = None) -> TrialSpec:
+    """The post-ICI OS platform; `power` None = Thall–Wathen c = n / (2N)."""
+    control = survival.Exponential.from_median(CONTROL_MEDIAN_MONTHS)
+    truths = (control, *(survival.ProportionalHazards(control, hr) for hr in HAZARD_RATIOS))
+    n_arms = len(truths)
+    return TrialSpec(
+        arm_ids=("docetaxel", "pembro_ramu", "nivo_sitra", "atezo_cabo", "pembro_lenva"),
+        true_p=np.full(n_arms, np.nan),
+        control_index=0,
+        higher_is_better=False,
+        max_patients=600,
+        accrual_rate_per_month=15.0,
+        allocation_rule="thompson",
+        fixed_ratios=np.full(n_arms, 1.0 / n_arms),
+        thompson_power=power,
+        control_rule="sqrt",
+        randomization="simple",
+        look_counts=np.arange(50, 600, 50, dtype=np.int64),
+        efficacy_threshold=0.99,
+        futility_threshold=0.05,
+        on_efficacy="graduate",
+        endpoint_kind="time_to_event",
+        survival_truths=truths,
+        dropout_per_month=np.zeros(n_arms),
+        prior_shape=0.001,
+        prior_rate=0.001,
+        look_kind="events",
+        follow_up_months=12.0,
+    )
+
+
+DESIGNS = {
+    "postici_os": lambda: postici_os(None),
+    "postici_os_power1": lambda: postici_os(1.0),
+}
+#: The design the targets are judged on.
+MAIN_DESIGN = "postici_os"
+
+
+def load_engine():
+    try:
+        from platsim.engine.trial import simulate_trials
+    except ImportError as exc:
+        raise SystemExit(
+            "bench_survival: the vectorized engine is not available "
+            f"(platsim.engine.trial.simulate_trials could not be imported: {exc}). "
+            "Nothing was measured."
+        ) from exc
+    return simulate_trials
+
+
+def load_reference():
+    try:
+        from tests.reference_survival import simulate_survival_reference
+    except ImportError as exc:
+        raise SystemExit(
+            f"bench_survival: tests/reference_survival.py could not be imported: {exc}"
+        ) from exc
+    return simulate_survival_reference
+
+
+def pin_to_one_core() -> int | None:
+    """Pin this process to one CPU where the OS allows it; return that CPU."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def run_chunked(simulate, spec: TrialSpec, n_trials: int, chunk_size: int) -> SurvivalTrialRecords:
+    sizes = [chunk_size] * (n_trials // chunk_size)
+    if n_trials % chunk_size:
+        sizes.append(n_trials % chunk_size)
+    seeds = np.random.SeedSequence(SEED).spawn(len(sizes))
+    parts = [simulate(spec, np.random.default_rng(s), n) for s, n in zip(seeds, sizes, strict=True)]
+    return SurvivalTrialRecords.concatenate(parts)
+
+
+def agreement(a: SurvivalTrialRecords, b: SurvivalTrialRecords) -> dict[str, float]:
+    """Share of trials whose integer records are identical, and the largest P(best) gap."""
+    same_trial = (
+        (a.status == b.status).all(axis=1)
+        & (a.n_enrolled == b.n_enrolled).all(axis=1)
+        & (a.n_responses == b.n_responses).all(axis=1)
+        & (a.decision_look == b.decision_look).all(axis=1)
+        & (a.total_n == b.total_n)
+        & (a.stop_reason == b.stop_reason)
+        & (a.selected_arm == b.selected_arm)
+    )
+    return {
+        "share_identical_trials": float(same_trial.mean()),
+        "max_abs_p_best_difference": float(np.nanmax(np.abs(a.p_best - b.p_best))),
+        "max_abs_duration_difference_months": float(
+            np.max(np.abs(a.duration_months - b.duration_months))
+        ),
+    }
+
+
+def summary(records: SurvivalTrialRecords) -> dict:
+    """A few operating characteristics of the timed run (to see that it did real work)."""
+    graduated = (records.status == 1).mean(axis=0)
+    return {
+        "mean_patients": float(records.total_n.mean()),
+        "mean_duration_months": float(records.duration_months.mean()),
+        "mean_analyses": float(records.n_looks_done.mean()),
+        "p_graduated_per_arm": [round(float(x), 4) for x in graduated],
+    }
+
+
+def bench_design(name, spec, engine, reference, args) -> dict:
+    # Warm-up (imports, caches, first-touch allocations).
+    engine(spec, np.random.default_rng(0), min(args.chunk_size, 200))
+    times = []
+    records = None
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        records = run_chunked(engine, spec, args.trials, args.chunk_size)
+        times.append(time.perf_counter() - start)
+    engine_tps = args.trials / min(times)
+
+    rng = np.random.default_rng(SEED)
+    start = time.perf_counter()
+    ref_records = reference(spec, rng, args.reference_trials)
+    ref_time = time.perf_counter() - start
+    reference_tps = args.reference_trials / ref_time
+    eng_records = engine(spec, np.random.default_rng(SEED), args.reference_trials)
+
+    result = {
+        "design": name,
+        "arms": list(spec.arm_ids),
+        "control_median_months": CONTROL_MEDIAN_MONTHS,
+        "hazard_ratios": list(HAZARD_RATIOS),
+        "thompson_power": "n_over_2N" if spec.thompson_power is None else spec.thompson_power,
+        "max_patients": spec.max_patients,
+        "accrual_per_month": spec.accrual_rate_per_month,
+        "look_events": spec.look_counts.tolist(),
+        "follow_up_months": spec.follow_up_months,
+        "engine": {
+            "trials": args.trials,
+            "chunk_size": args.chunk_size,
+            "seconds": times,
+            "trials_per_second": engine_tps,
+            "summary": summary(records),
+        },
+        "reference": {
+            "trials": args.reference_trials,
+            "seconds": ref_time,
+            "trials_per_second": reference_tps,
+        },
+        "ratio": engine_tps / reference_tps,
+        "agreement_on_reference_trials": agreement(eng_records, ref_records),
+    }
+    print(
+        f"{name:>18}: engine {engine_tps:8.0f} trials/s (best of {args.repeats}: "
+        f"{min(times):.2f} s for {args.trials}) | reference {reference_tps:6.1f} trials/s "
+        f"({ref_time:.1f} s for {args.reference_trials}) | ratio {result['ratio']:5.0f}x | "
+        f"identical trials {result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
+    )
+    return result
+
+
+def machine_info(cpu: int | None) -> dict:
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "platform": platform.platform(),
+        "cpu_model": model,
+        "cpu_count": os.cpu_count(),
+        "pinned_cpu": cpu,
+        "load_average_at_start": list(load) if load is not None else None,
+        "threads": {
+            v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=10_000, help="engine trials per timing")
+    parser.add_argument(
+        "--reference-trials", type=int, default=40, help="trials for the per-trial reference"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="engine timings (best kept)")
+    parser.add_argument(
+        "--chunk-size", type=int, default=1_000, help="engine chunk size (platsim run's default)"
+    )
+    parser.add_argument("--designs", nargs="+", choices=sorted(DESIGNS), default=list(DESIGNS))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/survival.json")
+    args = parser.parse_args(argv)
+
+    engine = load_engine()
+    reference = load_reference()
+    cpu = pin_to_one_core()
+    info = machine_info(cpu)
+    print(
+        f"numpy {info['numpy']}, scipy {info['scipy']}, {info['cpu_count']} CPUs "
+        f"({info['cpu_model']}), pinned to CPU {cpu}, load average {info['load_average_at_start']}"
+    )
+    # Arms with (almost) no events give an infinite upper HR bound: expected, not noise.
+    warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
+    results = [bench_design(n, DESIGNS[n](), engine, reference, args) for n in args.designs]
+
+    main_result = next((r for r in results if r["design"] == MAIN_DESIGN), None)
+    targets = None
+    if main_result is not None:
+        targets = {
+            "design": MAIN_DESIGN,
+            "engine_trials_per_second": TARGET_TRIALS_PER_SECOND,
+            "ratio": TARGET_RATIO,
+            "engine_met": main_result["engine"]["trials_per_second"] >= TARGET_TRIALS_PER_SECOND,
+            "ratio_met": main_result["ratio"] >= TARGET_RATIO,
+        }
+        print(
+            f"targets ({MAIN_DESIGN}): engine >= {TARGET_TRIALS_PER_SECOND:.0f} trials/s: "
+            f"{'met' if targets['engine_met'] else 'NOT met'}; ratio >= {TARGET_RATIO:.0f}x: "
+            f"{'met' if targets['ratio_met'] else 'NOT met'}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": info, "seed": SEED, "targets": targets, "designs": results}
+    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
