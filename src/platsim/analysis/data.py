@@ -106,13 +106,13 @@ class TrialData:
             return f"{month:g}"
         return (self.origin + dt.timedelta(days=round(month * DAYS_PER_MONTH))).isoformat()
 
-    def parse_as_of(self, text: str | None) -> float:
+    def parse_as_of(self, text: str | None) -> float | None:
         """The month of `--as-of` (a date if the file gives dates, else a month number).
 
-        None means everything in the file (its latest time).
+        None means everything in the file: returns None (reported as the file's latest time).
         """
         if text is None:
-            return self.last_month
+            return None
         value = _parse_time(str(text).strip())
         if isinstance(value, str):
             value = None
@@ -138,11 +138,16 @@ class TrialData:
             )
         return month
 
-    def at(self, as_of_month: float, lag_months: float) -> InterimData:
+    def at(self, as_of_month: float | None, lag_months: float) -> InterimData:
         """What was known at `as_of_month`: patients enrolled by then, outcomes known by then.
 
-        `lag_months` is the binary outcome lag used where ``response_known`` is not given.
+        None means everything in the file (every response given counts, whatever its
+        date). `lag_months` is the binary outcome lag used where ``response_known`` is not
+        given.
         """
+        everything = as_of_month is None
+        if as_of_month is None:
+            as_of_month = math.inf
         enrolled = self.enrolled_month <= as_of_month + 1e-9
         arm = self.arm[enrolled]
         n_enrolled = np.bincount(arm, minlength=len(self.arm_ids))
@@ -163,7 +168,7 @@ class TrialData:
             observed = np.ones(entry.shape, dtype=bool)
             outcome = event
         return InterimData(
-            as_of_month=float(as_of_month),
+            as_of_month=self.last_month if everything else float(as_of_month),
             arm=arm,
             subgroup=self.subgroup[enrolled],
             enrolled_month=entry,

@@ -11,7 +11,7 @@ error).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -364,6 +364,7 @@ def analyze_trial(
     closed: Sequence[str] = (),
     is_final: bool = False,
     progressbar: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> InterimAnalysis:
     """Analyse one trial's data with the design's rules.
 
@@ -379,6 +380,8 @@ def analyze_trial(
     closed : arms that already left the analysis at an earlier look (efficacy, futility,
         dropped).
     is_final : this is the final analysis (no next allocation).
+    progressbar : show PyMC's progress bar.
+    announce : called with one line just before sampling starts (after every check).
 
     Raises
     ------
@@ -392,13 +395,14 @@ def analyze_trial(
     truth = next(iter(scenario.truths))  # the design fields are what matter here
     spec = build_trial_spec(scenario, design, truth)
     data = read_trial_data(data_path, scenario, design)
-    as_of_month = data.parse_as_of(as_of)
+    cut_month = data.parse_as_of(as_of)  # None: everything in the file
     n_groups = len(data.subgroup_ids)
     check_model_choice(choice, spec.endpoint_kind, n_groups if data.has_subgroups else 0)
     active = _active_arms(spec, closed)
     control = spec.control_index if spec.control_index is not None else -1
 
-    interim = data.at(as_of_month, spec.outcome_lag_months)
+    interim = data.at(cut_month, spec.outcome_lag_months)
+    as_of_month = interim.as_of_month
     ev = evidence(spec, interim, n_groups)
     notes = _data_warnings(spec, data, ev, active)
     weights = np.bincount(interim.subgroup, minlength=n_groups) / max(interim.n_total, 1)
@@ -415,6 +419,11 @@ def analyze_trial(
         subgroup_weights=weights,
         as_of_month=as_of_month,
     )
+    if announce is not None:
+        announce(
+            f"sampling {sampler.chains} chain(s) × {sampler.draws} draws "
+            f"({sampler.tune} tuning) of the {choice.name} model…"
+        )
     idata = sample(built, sampler, progressbar)
     diagnostics = diagnose(idata, [*built.var_names, "rate"])
     rate = np.asarray(idata.posterior["rate"].values, dtype=float)  # (chain, draw, arm)

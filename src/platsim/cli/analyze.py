@@ -73,10 +73,6 @@ def analyze(
 
     out_dir = out if out is not None else Path("results") / f"{data.stem}_analysis"
     progress = show_progress()
-    if not progress:
-        error_console.print(
-            f"sampling {chains} chain(s) × {draws} draws ({model} model)…", markup=False
-        )
     result = analyze_trial(
         data,
         resolve_scenario(scenario),
@@ -87,6 +83,7 @@ def analyze(
         closed=tuple(closed or ()),
         is_final=final,
         progressbar=progress,
+        announce=None if progress else lambda line: error_console.print(line, markup=False),
     )
     columns = headers(result)
     rows = table_rows(result)

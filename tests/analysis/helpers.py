@@ -1,0 +1,134 @@
+"""Helpers of the `platsim analyze` tests: small scenarios, data-file writers, CLI runs."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from platsim.cli.main import app
+
+REPO = Path(__file__).resolve().parents[2]
+
+BINARY_SCENARIO = """\
+name: binary_test
+title: Five-arm binary test scenario
+sources: ["made up for tests"]
+endpoint: {kind: binary, name: ORR, outcome_lag_months: 2}
+arms:
+  - {id: ctrl, control: true}
+  - {id: small}
+  - {id: empty}
+  - {id: weak}
+  - {id: large}
+truths:
+  reported: {ctrl: {p: 0.3}, small: {p: 0.3}, empty: {p: 0.3}, weak: {p: 0.1}, large: {p: 0.35}}
+accrual: {rate_per_month: 20}
+designs:
+  thompson:
+    max_patients: 6000
+    prior: {alpha: 1, beta: 1}
+    allocation: {rule: thompson, control: {sqrt: true}, min_prob: 0.05}
+    decisions:
+      efficacy: {threshold: 0.99}
+      futility: {threshold: 0.05}
+  two_arm:
+    max_patients: 200
+    allocation: {rule: fixed, ratios: {ctrl: 1, small: 1, empty: 1, weak: 1, large: 1}}
+    decisions:
+      efficacy: {threshold: 0.975}
+"""
+
+SURVIVAL_SCENARIO = """\
+name: survival_test
+title: Four-arm time-to-event test scenario
+sources: ["made up for tests"]
+endpoint: {kind: time_to_event, name: PFS, unit: months}
+arms:
+  - {id: ctrl, control: true}
+  - {id: small}
+  - {id: empty}
+  - {id: mid}
+truths:
+  reported: {ctrl: {median: 10}, small: {median: 10}, empty: {median: 10}, mid: {median: 14}}
+accrual: {rate_per_month: 20}
+designs:
+  exponential:
+    max_patients: 600
+    prior: {shape: 1, rate: 10}
+    allocation: {rule: thompson, control: {sqrt: true}}
+    decisions:
+      efficacy: {threshold: 0.99}
+      futility: {threshold: 0.05}
+    follow_up_months: 6
+  piecewise:
+    max_patients: 600
+    prior: {shape: 1, rate: 10}
+    allocation: {rule: thompson}
+    decisions:
+      efficacy: {threshold: 0.99, margin: 0.1}
+      futility: {threshold: 0.05}
+    follow_up_months: 6
+    analysis: {model: piecewise, cut_points_months: [3]}
+"""
+
+#: (observed patients, responses) per arm of BINARY_SCENARIO: large counts, small counts,
+#: an empty arm, and an arm that crosses the futility threshold.
+BINARY_MIXED = {
+    "ctrl": (2000, 600),
+    "small": (3, 1),
+    "empty": (0, 0),
+    "weak": (40, 4),
+    "large": (2000, 650),
+}
+#: Small counts only.
+BINARY_SMALL = {"ctrl": (6, 2), "small": (3, 2), "empty": (0, 0), "weak": (5, 0), "large": (8, 5)}
+#: (patients, events, months of follow-up each) per arm of SURVIVAL_SCENARIO.
+SURVIVAL_MIXED = {
+    "ctrl": (400, 300, 15.0),
+    "small": (3, 2, 4.0),
+    "empty": (0, 0, 0.0),
+    "mid": (60, 30, 10.0),
+}
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def binary_rows(counts: dict[str, tuple[int, int]], enrolled: float = 0.0) -> list[list]:
+    """One row per patient, every response known."""
+    rows = []
+    for arm, (n, y) in counts.items():
+        for i in range(n):
+            rows.append([f"{arm}-{i}", arm, enrolled, 1 if i < y else 0, ""])
+    return rows
+
+
+def survival_rows(counts: dict[str, tuple[int, int, float]]) -> list[list]:
+    """One row per patient: `events` of the arm's patients have an event at their time."""
+    rows = []
+    for arm, (n, events, months) in counts.items():
+        for i in range(n):
+            rows.append([f"{arm}-{i}", arm, 0, months, 1 if i < events else 0])
+    return rows
+
+
+BINARY_HEADER = ("id", "arm", "enrolled", "response", "response_known")
+SURVIVAL_HEADER = ("id", "arm", "enrolled", "time", "event")
+
+
+def invoke(runner: CliRunner, *args: object):
+    """Run `platsim ...`; never an escaped exception or a traceback."""
+    result = runner.invoke(app, [str(arg) for arg in args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result

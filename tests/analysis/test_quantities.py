@@ -1,0 +1,180 @@
+"""Same numbers and same code path as the engine, without PyMC.
+
+The shipped example is one engine trial cut at its first interim look: its data, analysed
+with the exact conjugate values and `apply_design`, must give what the engine decided and
+allocated at that look. The golden file is regenerated from its committed recipe.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+from platsim.analysis.data import InterimData, read_trial_data
+from platsim.analysis.evidence import cells, evidence
+from platsim.analysis.quantities import (
+    DecisionQuantities,
+    apply_design,
+    best_indicator,
+    exact_quantities,
+    quantities_from_draws,
+)
+from platsim.engine import spec as codes
+from platsim.engine.survival_data import events_and_exposure
+from platsim.scenario.load import load_scenario
+from platsim.specs import build_trial_spec
+
+from .helpers import REPO, SURVIVAL_SCENARIO
+
+
+def _example_module():
+    path = REPO / "examples" / "make_pioneer_interim.py"
+    spec = importlib.util.spec_from_file_location("make_pioneer_interim", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_pioneer_interim"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    module = _example_module()
+    out = tmp_path_factory.mktemp("example") / "pioneer_interim.csv"
+    info = module.make(out)
+    return module, out, info
+
+
+def test_shipped_dataset_is_reproduced_by_its_recipe(example):
+    _, out, _ = example
+    assert out.read_bytes() == (REPO / "examples" / "pioneer_interim.csv").read_bytes()
+
+
+def test_example_cut_gives_the_engines_decisions_and_allocation(example):
+    module, out, info = example
+    scenario = load_scenario(REPO / module.SCENARIO)
+    spec = build_trial_spec(scenario, module.DESIGN, module.TRUTH)
+    data = read_trial_data(out, scenario, module.DESIGN)
+    interim = data.at(None, spec.outcome_lag_months)
+    ev = evidence(spec, interim, len(data.subgroup_ids))
+    successes, trials = ev.per_arm()
+    active = np.ones(spec.n_arms, dtype=bool)
+    exact = exact_quantities(spec, successes, trials, active, spec.control_index)
+    outcome = apply_design(
+        spec,
+        exact,
+        active=active,
+        control=spec.control_index,
+        n_enrolled=ev.n_enrolled,
+        is_final=False,
+    )
+    records, chunk = info["records"], info["chunk"]
+    # Arms the engine decided at its first look (analysis 0): same status, same numbers.
+    decided = records.decision_look[0] == 0
+    assert decided.any()
+    for k in np.flatnonzero(decided):
+        assert outcome.status[k] == codes.STATUS_NAMES[records.status[0, k]]
+        assert exact.p_better[k] == pytest.approx(records.p_better_than_control[0, k], abs=1e-12)
+        assert exact.p_best[k] == pytest.approx(records.p_best[0, k], abs=1e-12)
+        assert trials[k] == records.n_observed[0, k]
+        assert successes[k] == records.n_responses[0, k]
+    for k in np.flatnonzero(~decided):
+        assert outcome.status[k] == "none"
+    np.testing.assert_array_equal(
+        ev.n_enrolled, np.bincount(chunk.arm[0, : module.LOOK_PATIENTS], minlength=spec.n_arms)
+    )
+    # The allocation the engine used after that look.
+    np.testing.assert_allclose(outcome.next_allocation, chunk.allocation_history[0, 1], atol=1e-12)
+    assert not outcome.stop
+
+
+def test_draw_frequencies_match_exact_values_with_many_independent_draws():
+    """The draw-based code path, fed exact posterior draws, gives the exact values."""
+    spec = build_trial_spec(
+        load_scenario(REPO / "scenarios/pioneer_dcr.yaml"), "thompson", "reported"
+    )
+    successes = np.array([5.0, 8.0, 1.0, 5.0])
+    trials = np.array([8.0, 18.0, 7.0, 9.0])
+    active = np.ones(4, dtype=bool)
+    exact = exact_quantities(spec, successes, trials, active, 0)
+    rng = np.random.default_rng(3)
+    draws = rng.beta(1 + successes, 1 + trials - successes, size=(400_000, 4))
+    mc = quantities_from_draws(spec, draws, active, 0)
+    np.testing.assert_allclose(mc.p_best, exact.p_best, atol=0.004)
+    np.testing.assert_allclose(mc.p_better[1:], exact.p_better[1:], atol=0.004)
+    assert np.isnan(mc.p_better[0]) and np.isnan(exact.p_better[0])
+
+
+def test_inactive_arms_are_never_best():
+    draws = np.array([[0.1, 0.9, 0.5], [0.2, 0.8, 0.9]])
+    best = best_indicator(draws, np.array([True, False, True]), lower_is_better=False)
+    np.testing.assert_array_equal(best, [[0, 0, 1], [0, 0, 1]])
+
+
+def test_apply_design_is_decide_and_allocation_on_one_row():
+    """A futile arm is dropped, the trial goes on, the allocation excludes the arm."""
+    spec = build_trial_spec(
+        load_scenario(REPO / "scenarios/pioneer_dcr.yaml"), "thompson", "reported"
+    )
+    q = DecisionQuantities(
+        p_best=np.array([0.3, 0.5, 0.01, 0.19]),
+        p_better_efficacy=np.array([np.nan, 0.7, 0.02, 0.4]),
+        p_better_futility=np.array([np.nan, 0.7, 0.02, 0.4]),
+        p_better=np.array([np.nan, 0.7, 0.02, 0.4]),
+    )
+    out = apply_design(
+        spec,
+        q,
+        active=np.ones(4, bool),
+        control=0,
+        n_enrolled=np.array([40, 40, 40, 40]),
+        is_final=False,
+    )
+    assert out.status == ("none", "none", "futility", "none")
+    assert out.next_allocation[2] == 0.0 and out.next_allocation.sum() == pytest.approx(1.0)
+    final = apply_design(
+        spec,
+        q,
+        active=np.ones(4, bool),
+        control=0,
+        n_enrolled=np.array([40, 40, 40, 40]),
+        is_final=True,
+    )
+    assert final.stop and final.stop_reason == "max_patients" and final.next_allocation is None
+
+
+def test_piecewise_evidence_matches_the_engine(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SURVIVAL_SCENARIO)
+    spec = build_trial_spec(load_scenario(path), "piecewise", "reported")
+    rng = np.random.default_rng(5)
+    n = 300
+    arm = rng.integers(0, spec.n_arms, n)
+    follow = rng.exponential(4.0, n)
+    event = rng.random(n) < 0.6
+    interim = InterimData(
+        as_of_month=20.0,
+        arm=arm,
+        subgroup=np.zeros(n, dtype=np.int64),
+        enrolled_month=rng.uniform(0, 10, n),
+        n_enrolled=np.bincount(arm, minlength=4),
+        observed=np.ones(n, bool),
+        responded=event,
+        follow_up_months=follow,
+        event=event,
+    )
+    ev = evidence(spec, interim, 1)
+    events, exposure = events_and_exposure(
+        arm[None], follow[None], event[None], spec.n_arms, spec.cut_points_months
+    )
+    np.testing.assert_allclose(ev.successes[:, 0, :], events[0])
+    np.testing.assert_allclose(ev.trials[:, 0, :], exposure[0])
+    assert ev.decision_piece == 1
+    c = cells(spec, interim, "none", 6.0)
+    assert c.successes.sum() == event.sum()
+    assert c.trials.sum() == pytest.approx(follow.sum())
+    by_period = cells(spec, interim, "period", 2.0)
+    assert by_period.trials.sum() == pytest.approx(follow.sum())
+    assert set(np.unique(by_period.time_month)) <= set(range(5))
