@@ -6,6 +6,7 @@ import typer
 
 from platsim import __version__
 from platsim.cli.analyze import analyze
+from platsim.cli.calibrate import calibrate
 from platsim.cli.compare import compare
 from platsim.cli.run import run
 from platsim.cli.scenarios import scenarios
@@ -44,3 +45,4 @@ app.command("validate")(validate)
 app.command("scenarios")(scenarios)
 app.command("analyze")(analyze)
 app.command("compare")(compare)
+app.command("calibrate")(calibrate)
