@@ -173,7 +173,8 @@ def _simulate_all(
 
 
 def write_results(result: StudyResult, tables: list[pa.Table]) -> None:
-    """Write summary.json, summary.csv, trials.parquet and run.json atomically."""
+    """Write summary.json, summary.csv, trials.parquet and run.json atomically, then the
+    report (`write_report`)."""
     out = result.out_dir
     arm_ids = result.scenario.arm_ids
     json_text = summary_json_text(result.metrics, result.meta, arm_ids)
@@ -185,3 +186,13 @@ def write_results(result: StudyResult, tables: list[pa.Table]) -> None:
         write_atomically(out / "trials.parquet", lambda tmp: write_parquet(table, tmp))
     run_text = json.dumps(result.meta, indent=2) + "\n"
     write_atomically(out / "run.json", lambda tmp: tmp.write_text(run_text))
+    write_report(result)
+
+
+def write_report(result: StudyResult) -> None:
+    """Save the report's summary files (allocation, decisions, distributions, example
+    trials, a copy of the scenario) and render report.html, report.md and figures/."""
+    from platsim.report import render_report, write_report_data
+
+    write_report_data(result.out_dir, result.scenario, result.records, result.meta)
+    render_report(result.out_dir)

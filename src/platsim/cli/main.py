@@ -8,6 +8,7 @@ from platsim import __version__
 from platsim.cli.analyze import analyze
 from platsim.cli.calibrate import calibrate
 from platsim.cli.compare import compare
+from platsim.cli.report import report
 from platsim.cli.run import run
 from platsim.cli.scenarios import scenarios
 from platsim.cli.validate import validate
@@ -46,3 +47,4 @@ app.command("scenarios")(scenarios)
 app.command("analyze")(analyze)
 app.command("compare")(compare)
 app.command("calibrate")(calibrate)
+app.command("report")(report)

@@ -5,14 +5,18 @@ distributions. `write_report_data` writes them next to ``summary.csv`` so that
 `platsim report RESULTS_DIR` redraws every figure without simulating and without
 ``trials.parquet`` (the shipped ``reports/`` directories hold no per-trial data):
 
-| file | one row per | contents |
-|---|---|---|
-| ``scenario.yaml`` | – | a byte copy of the scenario file (its SHA-256 is in run.json) |
-| ``allocation.csv`` | design × truth × allocation period × arm | `platsim.results.allocation` |
-| ``analyses.csv`` | design × truth × analysis | share of trials performing it, share for which it was the last, median patients enrolled and calendar month |
-| ``decisions.csv`` | design × truth × arm × analysis × status | probability (with MCSE) that the arm got that status at that analysis (analysis −1: no decision) |
-| ``distributions.csv`` | design × truth × quantity × arm | mean, quantiles and the true value of: trial sample size (patients), duration (months), each arm's sample size, each experimental arm's estimate against control |
-| ``km_examples.csv`` | patient (time-to-event only) | one example trial per truth: entry month, arm, follow-up time and event at the trial's last analysis |
+- ``scenario.yaml``: a byte copy of the scenario file (its SHA-256 is in run.json);
+- ``allocation.csv`` (design × truth × allocation period × arm): see
+  `platsim.results.allocation`;
+- ``analyses.csv`` (design × truth × analysis): the share of trials performing it, the
+  share for which it was the last, the median patients enrolled and calendar month;
+- ``decisions.csv`` (design × truth × arm × analysis × status): the probability (with
+  MCSE) that the arm got that status at that analysis (analysis −1: no decision);
+- ``distributions.csv`` (design × truth × quantity × arm): mean, quantiles and true value
+  of the trial's sample size (patients) and duration (months), each arm's sample size, and
+  each experimental arm's estimate against control;
+- ``km_examples.csv`` (time-to-event only; one row per patient): one example trial per
+  truth — entry month, arm, follow-up time and event at the trial's last analysis.
 
 Analyses are numbered 0, 1, … in the order performed (the final one included).
 """
@@ -201,8 +205,9 @@ def decision_summary(
     for k, arm in enumerate(arm_ids):
         status = records.status[:, k]
         look = np.where(status == codes.NONE, -1, records.decision_look[:, k].astype(np.int64))
-        pairs, counts = np.unique(np.stack([look, status.astype(np.int64)]), axis=1,
-                                  return_counts=True)
+        pairs, counts = np.unique(
+            np.stack([look, status.astype(np.int64)]), axis=1, return_counts=True
+        )
         for (analysis, code), count in zip(pairs.T, counts, strict=True):
             p = count / n_sims
             rows.append(
@@ -263,8 +268,9 @@ def distribution_summary(
     ]
     truths = true_differences(spec)
     for k, arm in enumerate(spec.arm_ids):
-        rows.append(_distribution(design, truth, "n_enrolled", arm, records.n_enrolled[:, k],
-                                  math.nan))
+        rows.append(
+            _distribution(design, truth, "n_enrolled", arm, records.n_enrolled[:, k], math.nan)
+        )
         if spec.control_index is not None and k != spec.control_index:
             estimate = records.diff_estimate[:, k]
             if spec.is_survival:

@@ -84,7 +84,44 @@ def describe_accrual(scenario: Scenario) -> str:
         text += (
             f", ramping up linearly from 0 over the first {number(accrual.ramp_up_months)} months"
         )
+    delay = getattr(accrual, "delay_months", 0.0) or 0.0
+    if delay > 0:
+        text += f"; each patient is randomized {number(delay)} months after screening"
     return text + "."
+
+
+def describe_arm_role(scenario: Scenario, arm_id: str) -> str:
+    """'control', 'experimental', or 'experimental, opens at 100 patients enrolled'."""
+    arm = next(a for a in scenario.arms if a.id == arm_id)
+    role = "control" if arm.control else "experimental"
+    opens = getattr(arm, "opens_at", None)
+    if opens is not None:
+        if getattr(opens, "patients", None) is not None:
+            role += (
+                f"; opens at the first analysis with at least {opens.patients:,} patients enrolled"
+            )
+        elif getattr(opens, "month", None) is not None:
+            role += f"; opens at the first analysis from month {number(opens.month)}"
+    return role
+
+
+def describe_time_trend(scenario: Scenario, truth_name: str) -> str | None:
+    """The calendar-time drift of a truth, in words (None if there is none)."""
+    trend = getattr(scenario, "time_trends", {}).get(truth_name)
+    if trend is None:
+        return None
+    scale = "hazard (log scale)" if scenario.endpoint.is_survival else "response (logit scale)"
+    parts = []
+    if trend.per_month:
+        parts.append(f"{number(trend.per_month, 4)} per month of entry")
+    if trend.step and trend.step_at_month is not None:
+        parts.append(f"a step of {number(trend.step, 4)} from month {number(trend.step_at_month)}")
+    if not parts:
+        return None
+    return (
+        f"Time trend: every arm's {scale} drifts by {join_words(parts)} (the values above are "
+        "at month 0)."
+    )
 
 
 # ---------------------------------------------------------------------------- truths
@@ -99,9 +136,7 @@ def describe_arm_truth(scenario: Scenario, truth_name: str, arm_id: str) -> str:
     text = _survival_form(truth)
     control = scenario.control_id
     try:
-        control_truth = (
-            survival_truth(truths[control], None) if control is not None else None
-        )
+        control_truth = survival_truth(truths[control], None) if control is not None else None
         curve = control_truth if arm_id == control else survival_truth(truth, control_truth)
         median = median_months(curve)
         if truth.median is None and math.isfinite(median):
@@ -188,8 +223,7 @@ def _allocation_sentences(scenario: Scenario, design: Design) -> list[str]:
     if allocation.rule == "thompson":
         power = allocation.power
         temper = (
-            "c = n / (2N) (Thall–Wathen: n patients enrolled so far, "
-            f"N = {design.max_patients:,})"
+            f"c = n / (2N) (Thall–Wathen: n patients enrolled so far, N = {design.max_patients:,})"
             if power == "n_over_2N"
             else f"c = {number(float(power))}"
         )
@@ -229,8 +263,7 @@ def _allocation_sentences(scenario: Scenario, design: Design) -> list[str]:
         clamps.append(f"at most {percent(allocation.max_prob)}")
     if clamps:
         sentences.append(
-            f"Every enrolling arm gets {join_words(clamps)} of allocation (the rest "
-            "renormalised)."
+            f"Every enrolling arm gets {join_words(clamps)} of allocation (the rest renormalised)."
         )
     if allocation.burn_in_patients:
         sentences.append(
@@ -259,9 +292,7 @@ def _look_sentences(scenario: Scenario, design: Design) -> list[str]:
         note = ""
     step = looks.every_patients or looks.every_outcomes or looks.every_events
     if step is not None and len(counts) > 2:
-        return [
-            f"Interim analyses every {step:,} {unit}, at {count_list(counts)}{note}."
-        ]
+        return [f"Interim analyses every {step:,} {unit}, at {count_list(counts)}{note}."]
     return [f"Interim analyses at {count_list(counts)} {unit}{note}."]
 
 
@@ -364,9 +395,7 @@ def _decision_sentences(scenario: Scenario, design: Design) -> list[str]:
 
 
 def _has_interims(design: Design) -> bool:
-    return bool(design.looks.at_months) or bool(
-        len(look_counts(design.looks, design.max_patients))
-    )
+    return bool(design.looks.at_months) or bool(len(look_counts(design.looks, design.max_patients)))
 
 
 def describe_design(scenario: Scenario, design_name: str) -> list[str]:
@@ -379,7 +408,22 @@ def describe_design(scenario: Scenario, design_name: str) -> list[str]:
     sentences = [f"Up to {design.max_patients:,} patients."]
     max_active = getattr(design, "max_active_arms", None)
     if max_active is not None:
-        sentences.append(f"At most {max_active} experimental arms enrol at the same time.")
+        sentences.append(
+            f"At most {max_active} experimental arms are open at the same time; the others wait "
+            "in arm order."
+        )
+    staggered = max_active is not None or any(
+        getattr(arm, "opens_at", None) is not None for arm in scenario.arms
+    )
+    comparison = getattr(design, "control_comparison", None)
+    if staggered and scenario.control_id is not None and comparison is not None:
+        sentences.append(
+            "Each arm is compared with the controls randomized while it was open (concurrent "
+            "controls)."
+            if comparison == "concurrent"
+            else "Each arm is compared with every control patient, including those randomized "
+            "before it opened (pooled, partly non-concurrent controls)."
+        )
     sentences += _allocation_sentences(scenario, design)
     sentences.append(_model_sentence(scenario, design))
     sentences += _look_sentences(scenario, design)
