@@ -153,6 +153,7 @@ def build_trial_spec(scenario: Scenario, design_name: str, truth_name: str) -> T
         max_patients=design.max_patients,
         accrual_rate_per_month=scenario.accrual.rate_per_month,
         ramp_up_months=scenario.accrual.ramp_up_months,
+        entry_delay_months=scenario.accrual.delay_months,
         outcome_lag_months=scenario.endpoint.outcome_lag_months,
         prior_alpha=design.prior.alpha,
         prior_beta=design.prior.beta,

@@ -61,10 +61,14 @@ def test_every_shipped_scenario_loads(shipped_scenario: Path) -> None:
     # `platsim run NAME` finds a shipped scenario by its file name, and `platsim scenarios`
     # lists the name inside the file: they must agree.
     assert scenario.name == shipped_scenario.stem
-    assert len(scenario.arms) >= 2
-    assert scenario.truths and scenario.designs
-    for truth in scenario.truths.values():
-        assert set(truth) == set(scenario.arm_ids)
+    trials = [(s.arms, s.truths, s.designs) for s in scenario.substudies] or [
+        (scenario.arms, scenario.truths, scenario.designs)
+    ]
+    for arms, truths, designs in trials:
+        assert len(arms) >= 2
+        assert truths and designs
+        for truth in truths.values():
+            assert set(truth) == {arm.id for arm in arms}
 
 
 def test_valid_scenario_loads(valid_text: str) -> None:

@@ -12,9 +12,11 @@ from rich.table import Table
 
 from platsim.cli.common import console, error_boundary, progress_bars, resolve_scenario
 from platsim.errors import ArgumentError
+from platsim.master import run_master_study
 from platsim.results.metrics import MetricRow
 from platsim.rng import coerce_seed
 from platsim.scenario import defaults
+from platsim.scenario.load import load_scenario
 from platsim.study import run_study
 
 
@@ -139,23 +141,29 @@ def run(
         )
     n_workers = workers or (os.cpu_count() or 1)
     path = resolve_scenario(file)
-    with progress_bars() as factory:
-        result = run_study(
-            path,
-            designs=design,
-            truths=truth,
-            n_trials=trials,
-            seed=coerce_seed(seed),
-            chunk_size=chunk_size,
-            workers=n_workers,
-            dask=dask,
-            out_dir=out,
-            resume=resume,
-            progress_factory=factory,
-        )
-    print_oc_tables(result.metrics, result.scenario.arm_ids, result.scenario.control_id)
-    console.print(
-        f"Results: {result.out_dir}/summary.json, summary.csv, trials.parquet "
-        f"({trials} trials per design × truth, seed {seed})",
-        markup=False,
+    scenario = load_scenario(path)
+    options = dict(
+        designs=design,
+        truths=truth,
+        n_trials=trials,
+        seed=coerce_seed(seed),
+        chunk_size=chunk_size,
+        workers=n_workers,
+        dask=dask,
+        resume=resume,
     )
+    with progress_bars() as factory:
+        if scenario.is_master_protocol:
+            out_dir = out if out is not None else Path("results") / scenario.name
+            results = run_master_study(scenario, out_dir, progress_factory=factory, **options)
+        else:
+            results = [run_study(path, out_dir=out, progress_factory=factory, **options)]
+    for result in results:
+        if len(results) > 1:
+            console.rule(f"sub-study {result.scenario.name}")
+        print_oc_tables(result.metrics, result.scenario.arm_ids, result.scenario.control_id)
+        console.print(
+            f"Results: {result.out_dir}/summary.json, summary.csv, trials.parquet "
+            f"({trials} trials per design × truth, seed {seed})",
+            markup=False,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from platsim.cli.common import console, error_boundary, shipped_scenario_dir
 from platsim.errors import ScenarioError
 from platsim.scenario.load import load_scenario
+from platsim.scenario.schema import Scenario
 
 
 @error_boundary
@@ -25,8 +26,15 @@ def scenarios() -> None:
         except ScenarioError:
             line = f"{path.stem:<{width}}  invalid: run `platsim validate {path}`"
         else:
-            line = (
-                f"{scenario.name:<{width}}  {scenario.title}  "
-                f"(designs: {', '.join(scenario.designs)}; truths: {', '.join(scenario.truths)})"
-            )
+            line = _describe(scenario, width)
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _describe(scenario: Scenario, width: int) -> str:
+    if scenario.is_master_protocol:
+        subs = ", ".join(sub.id for sub in scenario.substudies)
+        return f"{scenario.name:<{width}}  {scenario.title}  (master protocol: {subs})"
+    return (
+        f"{scenario.name:<{width}}  {scenario.title}  "
+        f"(designs: {', '.join(scenario.designs)}; truths: {', '.join(scenario.truths)})"
+    )

@@ -49,6 +49,8 @@ class TrialSpec:
     max_patients: int
     accrual_rate_per_month: float
     ramp_up_months: float = 0.0
+    #: Months from screening to randomization: every entry time is shifted by it.
+    entry_delay_months: float = 0.0
     outcome_lag_months: float = 0.0
     prior_alpha: float = 1.0
     prior_beta: float = 1.0

@@ -55,6 +55,8 @@ class Chunk:
         gaps = self._draw(rng)
         np.cumsum(gaps, axis=1, out=gaps)
         self.entry = entry_times_months(gaps, spec.accrual_rate_per_month, spec.ramp_up_months)
+        if spec.entry_delay_months:
+            self.entry += spec.entry_delay_months
         self.arm = np.full((n_sims, n_patients), -1, dtype=np.int8)
 
         shape = (n_sims, n_arms)

@@ -65,21 +65,29 @@ def true_hazard_ratios(spec: TrialSpec) -> np.ndarray:
 
 
 def null_arms(spec: TrialSpec) -> np.ndarray:
-    """Experimental arms whose truth equals the control's (for FWER), (n_arms,)."""
+    """Experimental arms whose truth is not better than the control's (for FWER), (n_arms,).
+
+    Binary: p_arm ≤ p_control (≥ when lower is better). Time-to-event: the arm's cumulative
+    hazard is nowhere below the control's over 0–120 months (no benefit at any time).
+    """
     if spec.control_index is None:
         return np.zeros(spec.n_arms, dtype=bool)
     if spec.is_survival:
         control = spec.survival_truths[spec.control_index].cumulative_hazard(_COMPARISON_MONTHS)
-        same = np.array(
+        not_better = np.array(
             [
-                np.allclose(t.cumulative_hazard(_COMPARISON_MONTHS), control, rtol=1e-9, atol=0)
+                np.all(t.cumulative_hazard(_COMPARISON_MONTHS) >= control * (1 - 1e-9))
                 for t in spec.survival_truths
             ]
         )
     else:
-        same = np.isclose(spec.true_p, spec.true_p[spec.control_index], rtol=0.0, atol=1e-12)
-    same[spec.control_index] = False
-    return same
+        p_control = spec.true_p[spec.control_index]
+        if spec.higher_is_better:
+            not_better = spec.true_p <= p_control + 1e-12
+        else:
+            not_better = spec.true_p >= p_control - 1e-12
+    not_better[spec.control_index] = False
+    return not_better
 
 
 def truly_best_arms(spec: TrialSpec) -> np.ndarray:
@@ -174,7 +182,11 @@ def operating_characteristics(
     add("", "p_any_efficacy", _proportion((status[:, experimental] == codes.EFFICACY).any(axis=1)))
     best = truly_best_arms(spec)
     selected = records.selected_arm
-    add("", "p_select_best", _proportion((selected >= 0) & best[np.maximum(selected, 0)]))
+    if control is not None and null_arms(spec)[experimental].all():
+        # No experimental arm beats the control: the right selection is none.
+        add("", "p_select_best", _proportion(selected < 0))
+    else:
+        add("", "p_select_best", _proportion((selected >= 0) & best[np.maximum(selected, 0)]))
     add("", "p_no_selection", _proportion(selected < 0))
     if spec.is_survival:
         add("", "mean_events", _mean(records.n_responses.sum(axis=1).astype(float)))

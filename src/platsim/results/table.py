@@ -31,6 +31,8 @@ _PER_ARM = (
     "diff_estimate",
     "diff_lower",
     "diff_upper",
+    "open_n",
+    "open_months",
 )
 _SURVIVAL_PER_ARM = ("exposure_months", "median_survival_months")
 _PER_TRIAL = ("total_n", "duration_months", "n_looks_done")

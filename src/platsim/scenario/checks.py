@@ -47,6 +47,86 @@ def arm_ids(data: dict[str, Any]) -> list[str]:
 
 def cross_checks(data: dict[str, Any]) -> Iterator[RawProblem]:
     """Yield every cross-reference problem in a parsed scenario mapping."""
+    substudies = data.get("substudies")
+    if isinstance(substudies, list) and substudies:
+        yield from _check_master(data, substudies)
+        return
+    yield from _check_trial(data)
+
+
+def _check_master(data: dict[str, Any], substudies: list[Any]) -> Iterator[RawProblem]:
+    groups = data.get("subgroups") if isinstance(data.get("subgroups"), list) else []
+    group_ids = [g.get("id") for g in groups if isinstance(g, dict)]
+    for index, group_id in enumerate(group_ids):
+        if group_id in group_ids[:index]:
+            yield RawProblem(
+                ("subgroups", index, "id"), "duplicate subgroup id", None, repr(group_id)
+            )
+    total = sum(
+        g.get("prevalence", 0)
+        for g in groups
+        if isinstance(g, dict) and isinstance(g.get("prevalence"), int | float)
+    )
+    if total > 1.0 + 1e-9:
+        yield RawProblem(
+            ("subgroups",), "prevalences add up to more than 1", "a sum ≤ 1", f"{total:g}"
+        )
+    non_match = [
+        i
+        for i, sub in enumerate(substudies)
+        if isinstance(sub, dict) and sub.get("non_match") is True
+    ]
+    for index in non_match[1:]:
+        yield RawProblem(
+            ("substudies", index, "non_match"), "more than one non-match sub-study", "one"
+        )
+    for index, sub in enumerate(substudies):
+        if not isinstance(sub, dict):
+            continue
+        path = ("substudies", index)
+        wanted = sub.get("subgroups")
+        if sub.get("non_match") is True and wanted:
+            yield RawProblem(
+                (*path, "subgroups"),
+                "a non-match sub-study takes the patients no other sub-study enrols",
+                "remove subgroups",
+            )
+        if sub.get("non_match") is not True and not wanted:
+            yield RawProblem(
+                path,
+                "a sub-study needs subgroups (or non_match: true)",
+                f"subgroup ids: {_listing([str(g) for g in group_ids])}",
+            )
+        for j, group in enumerate(wanted if isinstance(wanted, list) else []):
+            earlier = [
+                i
+                for i, other in enumerate(substudies[:index])
+                if isinstance(other, dict)
+                and isinstance(other.get("subgroups"), list)
+                and group in other["subgroups"]
+            ]
+            if earlier:
+                yield RawProblem(
+                    (*path, "subgroups", j),
+                    f"subgroup already enrolled by substudies[{earlier[0]}]",
+                    "each subgroup in one sub-study",
+                    repr(group),
+                )
+            if group not in group_ids:
+                yield RawProblem(
+                    (*path, "subgroups", j),
+                    "unknown subgroup",
+                    f"subgroup ids: {_listing([str(g) for g in group_ids])}",
+                    repr(group),
+                )
+        trial = {**sub, "endpoint": data.get("endpoint")}
+        for problem in _check_trial(trial):
+            if problem.path[:1] == ("endpoint",):
+                continue
+            yield RawProblem((*path, *problem.path), problem.rule, problem.allowed, problem.got)
+
+
+def _check_trial(data: dict[str, Any]) -> Iterator[RawProblem]:
     yield from _check_arms(data)
     ids = arm_ids(data)
     arms = data.get("arms")

@@ -165,6 +165,8 @@ class Accrual(_Frozen):
 
     rate_per_month: PositiveFloat
     ramp_up_months: NonNegativeFloat = defaults.RAMP_UP_MONTHS
+    #: Months from screening to randomization (every entry is that much later).
+    delay_months: NonNegativeFloat = 0.0
     source: str | None = None
 
 
@@ -386,20 +388,75 @@ class TimeTrend(_Frozen):
     step: float = 0.0
 
 
+class Subgroup(_Frozen):
+    """A biomarker group of the screened population (master protocols)."""
+
+    id: Identifier
+    prevalence: Annotated[float, Field(gt=0.0, lt=1.0)]
+    label: str | None = None
+    source: str | None = None
+
+
+class Screening(_Frozen):
+    """The screening funnel of a master protocol (S1400: 53% of assigned never registered)."""
+
+    never_register_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    #: Months from screening to registration (S1400: 0.9 at progression, 3.5 pre-screened).
+    delay_months: NonNegativeFloat = 0.0
+    source: str | None = None
+
+
+class Substudy(_Frozen):
+    """One sub-study of a master protocol: its own arms, truths and designs (its own
+    control, looks and decisions), fed by the patients of its subgroups."""
+
+    id: Identifier
+    title: str | None = None
+    description: str | None = None
+    #: The biomarker subgroups it enrols; `non_match: true` instead takes every screened
+    #: patient whose subgroup no other sub-study enrols.
+    subgroups: list[str] | None = None
+    non_match: StrictBool = False
+    arms: Annotated[list[Arm], Field(min_length=2)]
+    truths: Annotated[dict[Identifier, dict[str, ArmTruth]], Field(min_length=1)]
+    designs: Annotated[dict[Identifier, Design], Field(min_length=1)]
+    time_trends: dict[str, TimeTrend] = {}
+
+
 class Scenario(_Frozen):
-    """A validated scenario file."""
+    """A validated scenario file: one trial, or a master protocol of sub-studies."""
 
     name: Identifier
     title: str
     description: str | None = None
     sources: list[str] = []
     endpoint: Endpoint
-    arms: Annotated[list[Arm], Field(min_length=2)]
-    truths: Annotated[dict[Identifier, dict[str, ArmTruth]], Field(min_length=1)]
+    arms: list[Arm] = []
+    truths: dict[Identifier, dict[str, ArmTruth]] = {}
+    #: Patients per month (screened patients in a master protocol).
     accrual: Accrual
-    designs: Annotated[dict[Identifier, Design], Field(min_length=1)]
+    designs: dict[Identifier, Design] = {}
     #: Time trends by truth name (the truth's arms drift together).
     time_trends: dict[str, TimeTrend] = {}
+    subgroups: list[Subgroup] = []
+    screening: Screening | None = None
+    substudies: list[Substudy] = []
+
+    @model_validator(mode="after")
+    def _trial_or_master(self) -> Scenario:
+        if self.substudies:
+            if self.arms or self.truths or self.designs:
+                raise ValueError(
+                    "a master protocol gives arms, truths and designs inside each sub-study"
+                )
+        else:
+            if len(self.arms) < 2 or not self.truths or not self.designs:
+                raise ValueError("a scenario needs arms (at least 2), truths and designs")
+        return self
+
+    @property
+    def is_master_protocol(self) -> bool:
+        return bool(self.substudies)
 
     @property
     def arm_ids(self) -> list[str]:
