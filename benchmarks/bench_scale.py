@@ -38,7 +38,6 @@ for _path in (ROOT / "src", ROOT / "benchmarks"):
         sys.path.insert(0, str(_path))
 
 from bench_binary import adaptr_3arm, platform_5arm  # noqa: E402
-
 from platsim.executors import ProcessExecutor, SerialExecutor  # noqa: E402
 from platsim.master import substudy_plans  # noqa: E402
 from platsim.scenario.load import load_scenario  # noqa: E402
@@ -84,7 +83,7 @@ def throughput(spec, n_trials: int, workers: int) -> float:
 
 
 def peak_memory_mb(design: str, n_trials: int, chunk_size: int) -> float:
-    code = (
+    code = (  # noqa: UP031 — a program text with embedded reprs
         "import resource, sys; sys.path[:0] = [%r, %r];"
         "from bench_scale import DESIGNS, seconds; from platsim.executors import SerialExecutor;"
         "seconds(DESIGNS[%r](), %d, SerialExecutor(), %d);"
