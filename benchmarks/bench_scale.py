@@ -83,12 +83,13 @@ def throughput(spec, n_trials: int, workers: int) -> float:
 
 
 def peak_memory_mb(design: str, n_trials: int, chunk_size: int) -> float:
-    code = (  # noqa: UP031 — a program text with embedded reprs
-        "import resource, sys; sys.path[:0] = [%r, %r];"
+    paths = [str(ROOT / "src"), str(ROOT / "benchmarks")]
+    code = (
+        f"import resource, sys; sys.path[:0] = {paths!r};"
         "from bench_scale import DESIGNS, seconds; from platsim.executors import SerialExecutor;"
-        "seconds(DESIGNS[%r](), %d, SerialExecutor(), %d);"
+        f"seconds(DESIGNS[{design!r}](), {n_trials}, SerialExecutor(), {chunk_size});"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    ) % (str(ROOT / "src"), str(ROOT / "benchmarks"), design, n_trials, chunk_size)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024.0
 
