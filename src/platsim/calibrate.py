@@ -328,27 +328,12 @@ def _truths_equal(spec: TrialSpec, a: int, b: int) -> bool:
 
 
 def truly_better_arms(spec: TrialSpec) -> np.ndarray:
-    """Experimental arms truly better than the control, (n_arms,) bool.
-
-    Binary: a higher response probability (lower when lower is better). Time-to-event: a
-    lower cumulative hazard at the control's median (a longer survival there).
-    """
-    better = np.zeros(spec.n_arms, dtype=bool)
-    c = spec.control_index
-    if c is None:
-        return better
-    if spec.is_survival:
-        from platsim.truth.survival import median_months
-
-        median = median_months(spec.survival_truths[c])
-        at = np.asarray(median if np.isfinite(median) else 60.0)
-        hazard_c = float(spec.survival_truths[c].cumulative_hazard(at))
-        for k, truth in enumerate(spec.survival_truths):
-            better[k] = float(truth.cumulative_hazard(at)) < hazard_c * (1 - 1e-9)
-    else:
-        diff = spec.true_p - spec.true_p[c]
-        better = diff > 1e-12 if spec.higher_is_better else diff < -1e-12
-    better[c] = False
+    """Experimental arms truly better than the control, (n_arms,) bool: those that are not
+    `null_arms` (the FWER's arms) in `platsim.results.metrics`."""
+    if spec.control_index is None:
+        return np.zeros(spec.n_arms, dtype=bool)
+    better = ~null_arms(spec)
+    better[spec.control_index] = False
     return better
 
 
@@ -358,7 +343,7 @@ def resolve_measure(spec: TrialSpec, target: Target, truth: str) -> Measure:
     control = spec.control_index
     if control is not None:
         nulls = np.flatnonzero(null_arms(spec))
-        null_text = "experimental arms equal to the control"
+        null_text = "experimental arms not better than the control"
     elif all(_truths_equal(spec, 0, k) for k in range(spec.n_arms)):
         nulls = np.arange(spec.n_arms)
         null_text = "arms, all equal under this truth (no control)"
@@ -371,8 +356,9 @@ def resolve_measure(spec: TrialSpec, target: Target, truth: str) -> Measure:
     if target.kind in ("fwer", "alpha"):
         if nulls.size == 0:
             raise ArgumentError(
-                f"--target-{target.kind} needs a truth under which some experimental arm "
-                f"equals the control (or, without a control, all arms are equal); truth "
+                f"--target-{target.kind} needs a truth under which some experimental arm is "
+                f"not better than the control (or, without a control, all arms are equal); "
+                f"truth "
                 f"{truth!r} has none. Use --truth null (or the scenario's null truth), or "
                 "--target-power for a truth with effects."
             )
@@ -388,7 +374,7 @@ def resolve_measure(spec: TrialSpec, target: Target, truth: str) -> Measure:
             k = arm_ids.index(target.arm)
             if k not in nulls:
                 raise ArgumentError(
-                    f"--arm must name an arm without effect under truth {truth!r} for "
+                    f"--arm must name an arm not better than the control under truth {truth!r} for "
                     f"--target-alpha ({', '.join(names)}); got {target.arm!r}."
                 )
             return Measure(

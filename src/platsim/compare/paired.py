@@ -105,7 +105,8 @@ def per_trial_values(records: TrialRecords, spec: TrialSpec) -> dict[tuple[str, 
 
     Each array is float, shape (n_sims,); indicators are 0/1. NaN marks a trial that does
     not count (a non-finite duration), as `operating_characteristics` skips it. `fwer` is
-    missing when the truth has no experimental arm equal to the control.
+    missing when every experimental arm is truly better than the control. The definitions
+    are those of `platsim.results.metrics` (tests hold the means equal to its estimates).
     """
     status = records.status
     efficacy = status == codes.EFFICACY
@@ -118,8 +119,15 @@ def per_trial_values(records: TrialRecords, spec: TrialSpec) -> dict[tuple[str, 
     if nulls.any():
         values[("", "fwer")] = efficacy[:, nulls].any(axis=1).astype(float)
     selected = records.selected_arm
-    best = truly_best_arms(spec)
-    values[("", "p_select_best")] = ((selected >= 0) & best[np.maximum(selected, 0)]).astype(float)
+    if spec.control_index is not None and nulls[experimental].all():
+        # As results.metrics: when no experimental arm beats the control, the right
+        # selection is none.
+        values[("", "p_select_best")] = (selected < 0).astype(float)
+    else:
+        best = truly_best_arms(spec)
+        values[("", "p_select_best")] = ((selected >= 0) & best[np.maximum(selected, 0)]).astype(
+            float
+        )
     values[("", "mean_n")] = records.total_n.astype(float)
     duration = records.duration_months.astype(float)
     values[("", "mean_duration_months")] = np.where(np.isfinite(duration), duration, np.nan)
