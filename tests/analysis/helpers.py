@@ -132,3 +132,36 @@ def invoke(runner: CliRunner, *args: object):
         result.exception
     )
     return result
+
+
+TWO_ARM_SCENARIO = """\
+name: two_arm_test
+title: Two-arm binary test scenario with biomarker subgroups in the data
+sources: ["made up for tests"]
+endpoint: {kind: binary, name: ORR}
+arms:
+  - {id: ctrl, control: true}
+  - {id: exp}
+truths:
+  reported: {ctrl: {p: 0.3}, exp: {p: 0.45}}
+accrual: {rate_per_month: 20}
+designs:
+  fixed:
+    max_patients: 2000
+    allocation: {rule: fixed, ratios: {ctrl: 1, exp: 1}}
+    decisions:
+      efficacy: {threshold: 0.975}
+      futility: {threshold: 0.05}
+"""
+
+
+def subgroup_rows(counts: dict[tuple[str, str], tuple[int, int]]) -> list[list]:
+    """Rows (id, arm, subgroup, enrolled, response) from (arm, subgroup) → (n, responses)."""
+    rows = []
+    for (arm, group), (n, y) in counts.items():
+        for i in range(n):
+            rows.append([f"{arm}-{group}-{i}", arm, group, 0, 1 if i < y else 0])
+    return rows
+
+
+SUBGROUP_HEADER = ("id", "arm", "subgroup", "enrolled", "response")

@@ -201,19 +201,12 @@ def _conjugate(pm: Any, spec: TrialSpec, evidence: Evidence, coords) -> BuiltMod
                     observed=successes[seen],
                 )
             pm.Deterministic("rate", by_piece[:, evidence.decision_piece], dims="arm")
+            pieces = f" and piece ({', '.join(coords['piece'])})" if several else ""
             description = (
-                f"Gamma({a:g}, {b:g})–exponential per arm"
-                + (
-                    f" and piece (cut points {', '.join(coords['piece'])})"
-                    if len(coords["piece"]) > 1
-                    else ""
-                )
-                + ": Poisson likelihood of events on exposure (the engine's conjugate model)"
+                f"Gamma({a:g}, {b:g})–exponential per arm{pieces}: Poisson likelihood of "
+                "events on exposure (the engine's conjugate model)"
             )
-            priors = (
-                f"hazard per month ~ Gamma({a:g}, {b:g}) per arm"
-                + (" and piece" if len(coords["piece"]) > 1 else ""),
-            )
+            priors = (f"hazard per month ~ Gamma({a:g}, {b:g}) per arm{pieces}",)
             names: tuple[str, ...] = ("hazard",)
         else:
             a, b = spec.prior_alpha, spec.prior_beta
