@@ -300,15 +300,8 @@ DESIGNS = {
 }
 
 # Designs on which the engine departs from docs/engine.md (see the reasons).
-KNOWN_ENGINE_BUGS: dict[str, str] = {
-    "events_in_control_end_events": (
-        "survival_trial.SurvivalChunk._final_time calls _event_time_of(rows, end_events), "
-        "which applies events_in: control; docs/engine.md counts the D-th observable event "
-        "'among patients that can still enrol' (all arms) for end: {events: D}, events_in "
-        "restricting only the event-driven interim looks, so the engine's final analysis "
-        "waits for D control events."
-    ),
-}
+#: Designs where the engine is known to disagree with the contract (none at present).
+KNOWN_ENGINE_BUGS: dict[str, str] = {}
 
 
 def assert_same_records(engine: SurvivalTrialRecords, reference: SurvivalTrialRecords) -> None:

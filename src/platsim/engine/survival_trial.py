@@ -64,25 +64,39 @@ class SurvivalChunk(Chunk):
         self.snap_n = np.zeros(shape, dtype=np.int32)
         self.rows_all = np.arange(self.n_sims)
 
-    def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
+    def _potential_outcomes(self) -> None:
+        """Each patient's event and dropout time under every arm, computed once per chunk
+        (patients are re-assigned tentatively at every event-driven look)."""
         spec = self.spec
-        event_window = self.event_time[rows, lo:hi]
-        dropout_window = self.dropout_time[rows, lo:hi]
-        event_e = self.event_e[rows, lo:hi]
-        dropout_e = self.dropout_e[rows, lo:hi]
-        for k, truth in enumerate(spec.survival_truths):
-            on_arm = in_block & (assigned == k)
-            if not on_arm.any():
-                continue
-            draws = event_e[on_arm]
-            if spec.has_time_trend:
-                # The trend multiplies the hazard: H(T) = E / exp(shift).
-                draws = draws / np.exp(spec.trend_shift(self.entry[rows, lo:hi][on_arm]))
-            event_window[on_arm] = truth.inverse(draws)
-            rate = float(spec.dropout_per_month[k]) if len(spec.dropout_per_month) else 0.0
-            dropout_window[on_arm] = dropout_e[on_arm] / rate if rate > 0 else np.inf
-        self.event_time[rows, lo:hi] = event_window
-        self.dropout_time[rows, lo:hi] = dropout_window
+        draws = self.event_e
+        if spec.has_time_trend:
+            # The trend multiplies the hazard: H(T) = E / exp(shift(entry)).
+            draws = draws / np.exp(spec.trend_shift(self.entry))
+        self.event_by_arm = np.stack(
+            [truth.inverse(draws) for truth in spec.survival_truths], axis=-1
+        )
+        rates = (
+            np.asarray(spec.dropout_per_month, dtype=float)
+            if len(spec.dropout_per_month)
+            else np.zeros(self.n_arms)
+        )
+        self.dropout_rates = rates
+        self.has_dropout = bool(np.any(rates > 0))
+
+    def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
+        if not hasattr(self, "event_by_arm"):
+            self._potential_outcomes()
+        arm_index = np.clip(assigned, 0, self.n_arms - 1)[..., None]
+        events = np.take_along_axis(self.event_by_arm[rows, lo:hi], arm_index, axis=-1)[..., 0]
+        window = self.event_time[rows, lo:hi]
+        window[in_block] = events[in_block]
+        self.event_time[rows, lo:hi] = window
+        if self.has_dropout:
+            with np.errstate(divide="ignore"):
+                dropout = self.dropout_e[rows, lo:hi] / self.dropout_rates[arm_index[..., 0]]
+            window = self.dropout_time[rows, lo:hi]
+            window[in_block] = dropout[in_block]
+            self.dropout_time[rows, lo:hi] = window
 
     # ------------------------------------------------------------------ looks
     def _plan_look(self, look: int, is_final: bool):
@@ -118,13 +132,13 @@ class SurvivalChunk(Chunk):
         if spec.look_kind == "patients":
             time = self.entry[rows, min(count, self.n_patients) - 1]
             return np.where(count <= self.enrolment_end[rows], time, np.inf)
-        return self._event_time_of(rows, count)
+        return self._event_time_of(rows, count, control_only=spec.events_in_control)
 
-    def _event_time_of(self, rows: np.ndarray, count: int) -> np.ndarray:
+    def _event_time_of(self, rows: np.ndarray, count: int, control_only: bool) -> np.ndarray:
         spec = self.spec
         cols = np.arange(self.n_patients)[None, :]
         allowed = cols < self.enrolment_end[rows][:, None]
-        if spec.events_in_control and spec.control_index is not None:
+        if control_only and spec.control_index is not None:
             allowed &= self.arm[rows] == self.control[rows][:, None]
         return calendar_time_of_event(
             self.entry[rows], self.event_time[rows], self.dropout_time[rows], count, allowed
@@ -138,7 +152,8 @@ class SurvivalChunk(Chunk):
         if spec.end_months is not None:
             end = np.full(rows.size, float(spec.end_months))
         elif spec.end_events is not None:
-            end = self._event_time_of(rows, spec.end_events)
+            # `events_in: control` concerns interim looks; the end counts every arm's events.
+            end = self._event_time_of(rows, spec.end_events, control_only=False)
             # If that many events never happen (cure fraction, dropout), the final analysis
             # is after the follow-up, or at the last observable event.
             cols = np.arange(self.n_patients)[None, :]
@@ -174,12 +189,19 @@ class SurvivalChunk(Chunk):
         self._set_outcomes(rows, lo, hi, assigned, remaining)
 
     def _observe(self, rows: np.ndarray, target: np.ndarray, look_time: np.ndarray) -> None:
-        enrolled = np.arange(self.n_patients)[None, :] < self.enrolled[rows][:, None]
+        # Only the columns of patients enrolled by now (in any of these trials) matter.
+        width = int(self.enrolled[rows].max()) if rows.size else 0
+        width = max(width, 1)
+        enrolled = np.arange(width)[None, :] < self.enrolled[rows][:, None]
         observed, had_event = follow_up(
-            self.entry[rows], self.event_time[rows], self.dropout_time[rows], enrolled, look_time
+            self.entry[rows, :width],
+            self.event_time[rows, :width],
+            self.dropout_time[rows, :width],
+            enrolled,
+            look_time,
         )
         events, exposure = events_and_exposure(
-            self.arm[rows], observed, had_event, self.n_arms, self.cut_points
+            self.arm[rows, :width], observed, had_event, self.n_arms, self.cut_points
         )
         if events.ndim == 2:
             events, exposure = events[..., None], exposure[..., None]
@@ -215,8 +237,9 @@ class SurvivalChunk(Chunk):
             return pooled
         cached_rows, observed, had_event = self._followed
         assert np.array_equal(cached_rows, rows)
-        is_control = self.arm[rows] == control[:, None]
-        cols = np.arange(self.n_patients)[None, :]
+        width = observed.shape[1]
+        is_control = self.arm[rows, :width] == control[:, None]
+        cols = np.arange(width)[None, :]
         c_shape = np.empty(shape.shape)
         c_rate = np.empty(rate.shape)
         for k in range(self.n_arms):
