@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import platform
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -337,6 +338,10 @@ def truly_better_arms(spec: TrialSpec) -> np.ndarray:
     return better
 
 
+def replace_arm(target: Target, arm: str) -> Target:
+    return Target(target.kind, target.value, arm)
+
+
 def resolve_measure(spec: TrialSpec, target: Target, truth: str) -> Measure:
     """Which arms the target's rate is about, under this truth (errors name the fix)."""
     arm_ids = spec.arm_ids
@@ -384,6 +389,8 @@ def resolve_measure(spec: TrialSpec, target: Target, truth: str) -> Measure:
                 f"under truth {truth!r}",
                 f"type I error ({target.arm})",
             )
+        if nulls.size == 1:
+            return resolve_measure(spec, replace_arm(target, arm_ids[int(nulls[0])]), truth)
         return Measure(
             tuple(int(k) for k in nulls),
             "max",
@@ -856,6 +863,18 @@ def _value_span(text: str, key_path: tuple[str, ...]) -> tuple[int, int, int]:
     return node.start_mark.index, node.end_mark.index, node.start_mark.line + 1
 
 
+def _keep_comment_column(rest: str, growth: int) -> str:
+    """`rest` (the text after the edited value) with the spaces before a trailing comment on
+    the same line adjusted by −`growth`, so aligned comments stay aligned (≥ 2 spaces)."""
+    line_end = rest.find("\n")
+    line, after = (rest, "") if line_end < 0 else (rest[:line_end], rest[line_end:])
+    match = re.search(r"( {2,})#", line)
+    if match is None or growth == 0:
+        return rest
+    spaces = max(2, len(match.group(1)) - growth)
+    return line[: match.start(1)] + " " * spaces + line[match.end(1) :] + after
+
+
 def write_calibrated_scenario(
     source: Path, out: Path, design: str, parameter: str, value_text: str
 ) -> int:
@@ -880,7 +899,11 @@ def write_calibrated_scenario(
             f"{source}: designs.{design}.{'.'.join(param.yaml_path)} is not written on its "
             "own key's line (an alias or a multi-line value); edit the file by hand."
         )
-    new_text = text[:start] + value_text + text[end:]
+    new_text = (
+        text[:start]
+        + value_text
+        + _keep_comment_column(text[end:], len(value_text) - (end - start))
+    )
     original = parse_scenario(text, str(source))
     edited = parse_scenario(new_text, str(out))
     _check_only_value_changed(original, edited, design, param, float(value_text), source)
