@@ -62,14 +62,16 @@ def events_and_exposure(
     events, exposure : (n_sims, n_arms) without cut points, else (n_sims, n_arms, n_pieces).
     """
     n_sims = arm.shape[0]
+    # One weighted bincount over (trial, arm) cells instead of a masked sum per arm.
+    valid = arm >= 0
+    cell = (np.arange(n_sims)[:, None] * n_arms + arm)[valid]
+    size = n_sims * n_arms
+
+    def per_arm(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=weights[valid], minlength=size).reshape(n_sims, n_arms)
+
     if cut_points_months is None or len(cut_points_months) == 0:
-        events = np.empty((n_sims, n_arms))
-        exposure = np.empty((n_sims, n_arms))
-        for k in range(n_arms):
-            on_arm = arm == k
-            events[:, k] = (had_event & on_arm).sum(axis=1)
-            exposure[:, k] = np.where(on_arm, observed_months, 0.0).sum(axis=1)
-        return events, exposure
+        return per_arm(had_event.astype(float)), per_arm(observed_months)
     edges = np.concatenate([[0.0], np.asarray(cut_points_months, dtype=float), [np.inf]])
     n_pieces = len(edges) - 1
     events = np.empty((n_sims, n_arms, n_pieces))
@@ -77,11 +79,8 @@ def events_and_exposure(
     piece_of_event = np.searchsorted(edges, observed_months, side="right") - 1
     for p in range(n_pieces):
         in_piece = np.clip(observed_months - edges[p], 0.0, edges[p + 1] - edges[p])
-        event_here = had_event & (piece_of_event == p)
-        for k in range(n_arms):
-            on_arm = arm == k
-            events[:, k, p] = (event_here & on_arm).sum(axis=1)
-            exposure[:, k, p] = np.where(on_arm, in_piece, 0.0).sum(axis=1)
+        events[:, :, p] = per_arm((had_event & (piece_of_event == p)).astype(float))
+        exposure[:, :, p] = per_arm(in_piece)
     return events, exposure
 
 

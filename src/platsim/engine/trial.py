@@ -503,7 +503,8 @@ class Chunk:
 
 def _count_by_arm(arms: np.ndarray, mask: np.ndarray, n_arms: int) -> np.ndarray:
     """Per-row counts of each arm among masked entries: (n_rows, width) → (n_rows, n_arms)."""
-    counts = np.empty((arms.shape[0], n_arms), dtype=np.int32)
-    for k in range(n_arms):
-        counts[:, k] = ((arms == k) & mask).sum(axis=1)
-    return counts
+    n_rows = arms.shape[0]
+    keep = mask & (arms >= 0)
+    cell = (np.arange(n_rows)[:, None] * n_arms + arms)[keep]
+    counts = np.bincount(cell, minlength=n_rows * n_arms)
+    return counts.reshape(n_rows, n_arms).astype(np.int32)
