@@ -189,7 +189,7 @@ def test_calibration_matches_the_exact_step_function(tmp_path, target, clear_cut
         target=Target("fwer", target),
         n_trials=n_trials,
         seed=seed,
-        chunk_size=5_000,
+        chunk_size=20_000,
     )
     breaks, error = exact_error_steps(N_PER_ARM, P_NULL)
     assert result.exact and result.verified
@@ -496,3 +496,22 @@ def test_bad_arguments_exit_2(tmp_path, args, message):
 )
 def test_shortest_decimal(low, high, closed, expected):
     assert shortest_decimal(low, high, *closed) == expected
+
+
+def test_readme_calibrate_example_runs(tmp_path, monkeypatch):
+    """The README's calibrate example exactly as written (2,000 trials, default seed)."""
+    from tests.test_compare import readme_command
+
+    monkeypatch.chdir(tmp_path)
+    args = readme_command("calibrate")
+    result = run_cli(*args, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert "Calibrated efficacy.threshold of design group_sequential" in result.output
+    scenario = load_scenario(tmp_path / "altn_calibrated.yaml")
+    saved = json.loads(
+        (
+            tmp_path / "results" / "altn_sarcoma_orr" / "calibration_group_sequential_null.json"
+        ).read_text()
+    )
+    threshold = scenario.designs["group_sequential"].decisions.efficacy.threshold
+    assert threshold == saved["calibrated_value"]

@@ -246,3 +246,26 @@ def test_bad_arguments_exit_2(scenario_path, tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def readme_command(verb: str) -> list[str]:
+    """The README's `platsim <verb>` example, as arguments."""
+    text = (REPO / "README.md").read_text()
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().startswith(f".venv/bin/platsim {verb} ")
+    ]
+    assert len(lines) == 1, lines
+    return lines[0].split()[1:]
+
+
+def test_readme_compare_example_runs(tmp_path, monkeypatch):
+    """The README's compare example exactly as written (2,000 trials, default seed)."""
+    monkeypatch.chdir(tmp_path)
+    args = readme_command("compare")
+    result = run_cli(*args, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "results" / "altn_sarcoma_orr"
+    for name in ("comparison.csv", "comparison.md", "comparison.html"):
+        assert (out / name).stat().st_size > 0
