@@ -723,7 +723,11 @@ def calibrate(
         )
         achieved, neighbour = (hi, lo) if target.is_error else (lo, hi)
         interval, closed = _answer_interval(param, target, lo, hi, exact_found)
-        interval = (max(interval[0], low), min(interval[1], high))
+        # Stay within the searched range (its ends were simulated, so they are closed).
+        if interval[0] < low:
+            interval, closed = (low, interval[1]), (True, closed[1])
+        if interval[1] > high:
+            interval, closed = (interval[0], high), (closed[0], True)
         value_text = shortest_decimal(*interval, *closed)
         verified = True
         if float(value_text) != achieved.value:

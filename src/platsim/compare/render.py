@@ -217,6 +217,8 @@ def truth_tables(result: ComparisonResult) -> list[TruthTables]:
         for arm, metric in keys:
             if (truth, metric, arm, result.reference) not in index:
                 continue
+            if arm and arm == control and metric in ("p_efficacy", "p_futility"):
+                continue  # never declared for the control (kept in the CSV)
             cells = [metric_label(metric, arm).replace("(%)", "(pp)")]
             for design in others:
                 row = index[(truth, metric, arm, design)]
