@@ -165,3 +165,25 @@ def subgroup_rows(counts: dict[tuple[str, str], tuple[int, int]]) -> list[list]:
 
 
 SUBGROUP_HEADER = ("id", "arm", "subgroup", "enrolled", "response")
+
+
+NO_CONTROL_SCENARIO = """\
+name: no_control_test
+title: Three arms, no control, pick the best
+sources: ["made up for tests"]
+endpoint: {kind: binary, name: ORR}
+arms:
+  - {id: a}
+  - {id: b}
+  - {id: c}
+truths:
+  reported: {a: {p: 0.2}, b: {p: 0.3}, c: {p: 0.4}}
+accrual: {rate_per_month: 20}
+designs:
+  pick_best:
+    max_patients: 300
+    allocation: {rule: thompson, power: 0.5}
+    decisions:
+      stop_for_best: {threshold: 0.99}
+      drop_if_p_best_below: 0.05
+"""

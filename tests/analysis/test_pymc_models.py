@@ -28,6 +28,7 @@ from .helpers import (
     BINARY_HEADER,
     BINARY_MIXED,
     BINARY_SMALL,
+    NO_CONTROL_SCENARIO,
     REPO,
     SUBGROUP_HEADER,
     SURVIVAL_HEADER,
@@ -214,11 +215,11 @@ def test_hierarchical_model_covers_the_truth_in_most_replicates(tmp_path, two_ar
     """10 simulated trials (3 subgroups, 40 patients per arm and subgroup, true response
     0.30 on control and 0.40 / 0.45 / 0.50 on the experimental arm): the 90% intervals of
     the subgroup differences cover the truth in at least 70% of the 30 intervals.
-    Seed 2026 for the data; NUTS 2 chains × 500 draws (500 tuning), seed 7."""
+    Seed 2026 for the data; NUTS 2 chains × 400 draws (400 tuning), seed 7."""
     truth_ctrl = 0.30
     truth_exp = {"g1": 0.40, "g2": 0.45, "g3": 0.50}
     rng = np.random.default_rng(2026)
-    sampler = SamplerSettings(draws=500, tune=500, chains=2, cores=1, seed=7)
+    sampler = SamplerSettings(draws=400, tune=400, chains=2, cores=1, seed=7)
     covered = total = 0
     for replicate in range(10):
         counts = {}
@@ -337,6 +338,41 @@ def test_regression_models_with_time_trends_and_survival_subgroups(
     assert mid["effect_vs_control"]["lower"] < mid["effect_vs_control"]["upper"]
     html = (out / "interim_report.html").read_text()
     assert html.count("data:image/png;base64,") == 2
+
+
+def test_design_without_control_runs(runner, tmp_path):
+    """No control: no P(better), no forest plot; P(best) drives dropping and allocation.
+    2 chains × 500 draws, seed 2."""
+    scenario = tmp_path / "nc.yaml"
+    scenario.write_text(NO_CONTROL_SCENARIO)
+    counts = {"a": (30, 2), "b": (30, 12), "c": (30, 15)}
+    data = write_csv(tmp_path / "nc.csv", BINARY_HEADER, binary_rows(counts))
+    out = tmp_path / "out"
+    result = invoke(
+        runner,
+        "analyze",
+        data,
+        "-s",
+        scenario,
+        "-d",
+        "pick_best",
+        "--draws",
+        500,
+        "--chains",
+        2,
+        "--seed",
+        2,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "analysis.json").read_text())
+    assert report["analysis"]["control"] is None
+    assert report["arms"]["a"]["decision"] == "dropped"
+    assert report["arms"]["b"]["p_better"] is None
+    assert report["next_allocation"]["a"] == 0.0
+    assert not (out / "forest.png").exists()
+    assert (out / "interim_report.html").read_text().count("data:image/png;base64,") == 1
 
 
 # --- diagnostics -----------------------------------------------------------------------------

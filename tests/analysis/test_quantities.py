@@ -27,7 +27,7 @@ from platsim.engine.survival_data import events_and_exposure
 from platsim.scenario.load import load_scenario
 from platsim.specs import build_trial_spec
 
-from .helpers import REPO, SURVIVAL_SCENARIO
+from .helpers import NO_CONTROL_SCENARIO, REPO, SURVIVAL_SCENARIO
 
 
 def _example_module():
@@ -178,3 +178,25 @@ def test_piecewise_evidence_matches_the_engine(tmp_path):
     by_period = cells(spec, interim, "period", 2.0)
     assert by_period.trials.sum() == pytest.approx(follow.sum())
     assert set(np.unique(by_period.time_month)) <= set(range(5))
+
+
+def test_designs_without_control_drop_and_allocate(tmp_path):
+    path = tmp_path / "nc.yaml"
+    path.write_text(NO_CONTROL_SCENARIO)
+    spec = build_trial_spec(load_scenario(path), "pick_best", "reported")
+    successes, trials = np.array([2.0, 12.0, 15.0]), np.array([30.0, 30.0, 30.0])
+    active = np.ones(3, dtype=bool)
+    exact = exact_quantities(spec, successes, trials, active, -1)
+    assert exact.p_better is None and exact.p_better_efficacy is None
+    assert exact.p_best.sum() == pytest.approx(1.0, abs=1e-6)
+    out = apply_design(
+        spec, exact, active=active, control=-1, n_enrolled=np.array([30] * 3), is_final=False
+    )
+    assert out.status[0] == "dropped" and out.control == -1 and not out.stop
+    expected = exact.p_best[1:] ** 0.5 / (exact.p_best[1:] ** 0.5).sum()
+    np.testing.assert_allclose(out.next_allocation, [0.0, *expected])
+    rng = np.random.default_rng(1)
+    draws = rng.beta(1 + successes, 1 + trials - successes, size=(200_000, 3))
+    mc = quantities_from_draws(spec, draws, active, -1)
+    assert mc.p_better is None
+    np.testing.assert_allclose(mc.p_best, exact.p_best, atol=0.005)

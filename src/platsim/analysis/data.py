@@ -106,6 +106,11 @@ class TrialData:
             return f"{month:g}"
         return (self.origin + dt.timedelta(days=round(month * DAYS_PER_MONTH))).isoformat()
 
+    def describe_month(self, month: float) -> str:
+        """A month for sentences: "2019-09-14" or "month 18"."""
+        label = self.month_label(month)
+        return label if self.uses_dates else f"month {label}"
+
     def parse_as_of(self, text: str | None) -> float | None:
         """The month of `--as-of` (a date if the file gives dates, else a month number).
 

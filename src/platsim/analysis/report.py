@@ -99,7 +99,8 @@ def summary_lines(result: InterimAnalysis) -> list[str]:
     d = data["diagnostics"]
     trial = data["trial"]
     lines = [
-        f"Data: {data['data']['file']}, as of {data['data']['as_of']}: "
+        f"Data: {data['data']['file']}, as of "
+        f"{result.data.describe_month(result.as_of_month)}: "
         f"{trial['n_enrolled']} patients enrolled.",
         f"Model: {result.model_description}.",
         f"Sampler: NUTS, {result.sampler.chains} chains × {result.sampler.draws} draws "
@@ -245,7 +246,7 @@ def write_outputs(result: InterimAnalysis, out_dir: str | Path) -> dict[str, Pat
         "scenario": result.scenario.name,
         "design": result.design,
         "data_file": data["data"]["file"],
-        "as_of": data["data"]["as_of"],
+        "as_of": result.data.describe_month(result.as_of_month),
         "version": data["platsim_version"],
         "versions": result.versions,
         "summary": summary_lines(result),
@@ -264,6 +265,8 @@ def write_outputs(result: InterimAnalysis, out_dir: str | Path) -> dict[str, Pat
     if forest is not None:
         paths["forest.png"] = out / "forest.png"
         _atomic_write(paths["forest.png"], forest)
+    else:
+        (out / "forest.png").unlink(missing_ok=True)  # from an earlier run with a control
     paths["densities.png"] = out / "densities.png"
     _atomic_write(paths["densities.png"], densities)
     markdown = env.from_string(_MARKDOWN).render(**context)

@@ -89,7 +89,7 @@ def analyze(
     rows = table_rows(result)
     title = (
         f"{result.scenario.name} · design {design} · as of "
-        f"{result.data.month_label(result.as_of_month)}"
+        f"{result.data.describe_month(result.as_of_month)}"
     )
     # Two narrow tables rather than one wide one: they fit an 80-column terminal.
     for caption, keys in (
