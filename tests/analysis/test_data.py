@@ -371,3 +371,34 @@ def test_shipped_example_is_valid(tmp_path):
     )
     assert data.n_patients == 80 and data.uses_dates and data.has_subgroups
     assert np.isnan(data.response).sum() > 0  # some outcomes still unknown at the cut
+
+
+def test_arm_not_open_at_that_date(tmp_path, binary_scenario):
+    """For scenarios whose arms open later (`opens_at`: after N patients or at month M)."""
+    from types import SimpleNamespace
+
+    real = load_scenario(binary_scenario)
+    opens = {
+        "large": SimpleNamespace(month=None, patients=2),
+        "small": SimpleNamespace(month=1.0, patients=None),
+    }
+    scenario = SimpleNamespace(
+        endpoint=real.endpoint,
+        arm_ids=real.arm_ids,
+        arms=[SimpleNamespace(id=a.id, opens_at=opens.get(a.id)) for a in real.arms],
+    )
+    rows = [
+        ["p1", "ctrl", "0", "1", ""],
+        ["p2", "large", "0.2", "1", ""],  # patient 2: opens after 2 patients
+        ["p3", "small", "0.5", "0", ""],  # before month 1
+        ["p4", "large", "1.5", "0", ""],  # fine
+        ["p5", "small", "1.5", "0", ""],  # fine
+    ]
+    path = write_csv(tmp_path / "o.csv", BINARY_HEADER, rows)
+    with pytest.raises(DataFileError) as error:
+        read_trial_data(path, scenario, "thompson")
+    assert [str(p) for p in error.value.problems] == [
+        f"{path}:3 arm: arm large not open at that date; allowed patients after the first 2 "
+        "enrolled; got patient number 2 in enrolment order",
+        f"{path}:4 enrolled: arm small not open at that date; allowed month ≥ 1; got 0.5",
+    ]

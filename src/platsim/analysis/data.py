@@ -682,34 +682,42 @@ def _check_arm_opening(
     parsed: list[dict[str, Any]],
     scenario: Scenario,
 ) -> None:
-    """Patients randomized to an arm before it opened (arms with an ``opens_at`` key)."""
+    """Patients randomized to an arm before it opened (arms with an ``opens_at`` rule).
+
+    ``{patients: N}``: the arm opens once N patients are enrolled (enrolment order, ties
+    by file order). ``{month: M}``: checked for files with month numbers only (a file with
+    dates does not say when month 0 of the scenario was).
+    """
     opens = {arm.id: getattr(arm, "opens_at", None) for arm in scenario.arms}
-    if not any(opens.values()) or check.time_kind != "month":
+    if not any(opens.values()):
         return
-    order = sorted(
-        (p["enrolled"], i) for i, p in enumerate(parsed) if isinstance(p["enrolled"], float)
-    )
-    rank = {i: r for r, (_, i) in enumerate(order)}
-    for i, p in enumerate(parsed):
+    valid = [i for i, p in enumerate(parsed) if p["enrolled"] is not None]
+    if any(type(parsed[i]["enrolled"]) is not type(parsed[valid[0]]["enrolled"]) for i in valid):
+        return  # mixed kinds are reported already
+    order = sorted(valid, key=lambda i: (parsed[i]["enrolled"], i))
+    rank = {i: r for r, i in enumerate(order)}
+    for i in valid:
+        p = parsed[i]
         rule = opens.get(p["arm"])
-        if rule is None or not isinstance(p["enrolled"], float):
+        if rule is None:
             continue
         month = getattr(rule, "month", None)
         patients = getattr(rule, "patients", None)
-        if month is not None and p["enrolled"] < month:
+        entry = p["enrolled"]
+        if month is not None and isinstance(entry, float) and entry < month:
             check.add(
                 rows[i][0],
                 "enrolled",
                 f"arm {p['arm']} not open at that date",
                 f"month ≥ {month:g}",
-                f"{p['enrolled']:g}",
+                f"{entry:g}",
             )
-        elif patients is not None and rank.get(i, patients) < patients:
+        elif patients is not None and rank[i] < patients:
             check.add(
                 rows[i][0],
                 "arm",
                 f"arm {p['arm']} not open at that date",
-                f"after {patients} patients are enrolled",
+                f"patients after the first {patients} enrolled",
                 f"patient number {rank[i] + 1} in enrolment order",
             )
 

@@ -39,7 +39,7 @@ from scipy import special
 
 from platsim.analysis.evidence import Cells, Evidence, piece_edges
 from platsim.engine.spec import TrialSpec
-from platsim.errors import ArgumentError
+from platsim.errors import ArgumentError, UserInputError
 
 MODELS = ("conjugate", "logistic", "loglinear", "hierarchical")
 TIME_TRENDS = ("none", "linear", "period", "time_machine")
@@ -56,6 +56,10 @@ TREND_SD = 1.0
 #: (median 14 months), SD 2.5.
 FALLBACK_LOG_HAZARD = (math.log(0.05), 2.5)
 MAX_LOG_PRIOR_SD = 2.5
+
+
+class SamplingFailed(UserInputError):
+    """NUTS could not start or run on this model and data (exit 2, with what to try)."""
 
 
 @dataclass(frozen=True)
@@ -372,17 +376,25 @@ def sample(
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            return pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                random_seed=seed,
-                target_accept=built.target_accept,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
-                return_inferencedata=True,
-            )
+            try:
+                return pm.sample(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    cores=cores,
+                    random_seed=seed,
+                    target_accept=built.target_accept,
+                    progressbar=progressbar,
+                    compute_convergence_checks=False,
+                    return_inferencedata=True,
+                )
+            except pm.exceptions.SamplingError as exc:
+                raise SamplingFailed(
+                    f"NUTS could not sample the {built.description.split(':')[0]} on these "
+                    f"data ({exc}). Try another --seed, more --tune steps, or a model with "
+                    "more informative priors (the conjugate model always samples when the "
+                    "design's prior is proper)."
+                ) from None
     finally:
         logger.setLevel(level)
 
