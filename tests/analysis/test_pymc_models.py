@@ -499,3 +499,43 @@ def test_readme_option_examples_run(runner, tmp_path, monkeypatch):
         )
         assert result.exit_code == 0, (args, result.output)
         assert (out / "analysis.json").exists()
+
+
+def test_same_seed_same_analysis_and_sampler_failure_exits_2(runner, tmp_path, monkeypatch):
+    """Two runs with seed 8 (2 chains × 200 draws) write identical analysis.json; a NUTS
+    failure is a one-line error with what to try, exit 2."""
+    import pymc as pm
+
+    data = REPO / "examples" / "pioneer_interim.csv"
+    scenario = REPO / "scenarios" / "pioneer_dcr.yaml"
+    args = (
+        "analyze",
+        data,
+        "-s",
+        scenario,
+        "-d",
+        "fixed_equal",
+        "--draws",
+        200,
+        "--tune",
+        200,
+        "--chains",
+        2,
+        "--seed",
+        8,
+    )
+    texts = []
+    for run in range(2):
+        out = tmp_path / f"out{run}"
+        assert invoke(runner, *args, "--out", out).exit_code == 0
+        texts.append((out / "analysis.json").read_text())
+    assert texts[0] == texts[1]
+
+    def fail(*_, **__):
+        raise pm.exceptions.SamplingError("Initial evaluation of model at starting point failed!")
+
+    monkeypatch.setattr(pm, "sample", fail)
+    result = invoke(runner, *args, "--out", tmp_path / "out_fail")
+    assert result.exit_code == 2
+    assert "error: NUTS could not sample the Beta(1, 1)–Binomial per arm" in result.stderr
+    assert "Try another --seed" in result.stderr
