@@ -42,8 +42,8 @@ def test_distributions_match_the_records(binary_run):
             ]
         )
         assert row.n_values == values.size
-        assert row.mean == values.mean()
-        assert row.q50 == np.quantile(values, 0.5)
+        assert np.isclose(row.mean, values.mean(), rtol=1e-6)
+        assert np.isclose(row.q50, np.quantile(values, 0.5), rtol=1e-6)
     truths = {(r.design, r.truth): r.truth_value for r in rows if r.quantity == "diff_estimate"}
     assert np.isclose(truths[("fixed_1to1", "reported")], 0.178 - 0.029)
     assert truths[("thompson", "null")] == 0.0
@@ -80,10 +80,12 @@ def test_kaplan_meier_example_is_trial_one_of_the_run(survival_run):
             and table["truth"][i] == truth
         ]
         assert len(patients) == table["total_n"][records[0]]
-        assert patients[0].analysis_month == table["duration_months"][records[0]]
+        assert np.isclose(
+            patients[0].analysis_month, table["duration_months"][records[0]], rtol=1e-6
+        )
         for i in records:
             arm = table["arm"][i]
             assert sum(r.arm == arm for r in patients) == table["n_enrolled"][i]
         for r in patients:
-            assert 0 <= r.time_months <= r.analysis_month - r.entry_month + 1e-9
+            assert 0 <= r.time_months <= r.analysis_month - r.entry_month + 1e-4
             assert r.event in (0, 1)

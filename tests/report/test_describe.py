@@ -7,6 +7,7 @@ from platsim.report.describe import (
     describe_arm_truth,
     describe_design,
     describe_endpoint,
+    truth_value_heading,
 )
 from platsim.scenario.load import parse_scenario
 from tests.report.conftest import INLINE_SURVIVAL
@@ -72,4 +73,5 @@ def test_survival_design_truths_and_endpoint_in_words():
 
 def test_binary_truth_in_words(valid_text):
     scenario = parse_scenario(valid_text)
-    assert describe_arm_truth(scenario, "reported", "exp") == "40% (ORR)"
+    assert describe_arm_truth(scenario, "reported", "exp") == "40%"
+    assert truth_value_heading(scenario) == "true probability of ORR"

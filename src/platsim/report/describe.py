@@ -127,12 +127,19 @@ def describe_time_trend(scenario: Scenario, truth_name: str) -> str | None:
 # ---------------------------------------------------------------------------- truths
 
 
+def truth_value_heading(scenario: Scenario) -> str:
+    """The heading of the true-value column: what the values are."""
+    if scenario.endpoint.is_survival:
+        return f"true {scenario.endpoint.name} distribution"
+    return f"true probability of {scenario.endpoint.name}"
+
+
 def describe_arm_truth(scenario: Scenario, truth_name: str, arm_id: str) -> str:
     """One arm's truth under one state of nature, e.g. 'median 14.5 months (exponential)'."""
     truths = scenario.truths[truth_name]
     truth = truths[arm_id]
     if truth.p is not None:
-        return f"{percent(truth.p)} ({scenario.endpoint.name})"
+        return percent(truth.p)
     text = _survival_form(truth)
     control = scenario.control_id
     try:

@@ -498,6 +498,12 @@ def size_duration_figure(
             )
             ax.set_xlabel(label)
             ax.grid(axis="y", visible=False)
+            # A nearly constant quantity (every trial at the maximum) would fill the axis
+            # with a sliver of range: show at least the top fifth of the scale.
+            low = min(min(s["whislo"], s["mean"]) for s in stats)
+            high = max(max(s["whishi"], s["mean"]) for s in stats)
+            if high > 0 and high - low < 0.2 * high:
+                ax.set_xlim(min(0.8 * high, low), 1.02 * high)
         axes[0].set_yticks(positions, [f"{d} · {t}" for d, t in pairs])
         axes[0].set_ylabel("design · truth")
         figure.suptitle("Sample size and duration (" + _BOX_NOTE + ")")

@@ -36,6 +36,7 @@ table.overview { font-size: 0.8em; }
 table.overview td, table.overview th { padding: 3px 5px; }
 tbody tr:nth-child(even) td { background: #fafafa; }
 td.group { font-weight: 600; background: #ffffff !important; }
+td.arm, td.label { white-space: nowrap; }
 p.note, .note { color: var(--muted); font-size: 0.85em; margin: 0.2em 0 0.8em; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px;
           vertical-align: -0.1em; margin-right: 0.4em; border: 1px solid #888; }
@@ -73,7 +74,7 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 {%- if c is num -%}
 <{{ tag }} class="num" data-design="{{ c.design }}" data-truth="{{ c.truth }}" data-arm="{{ c.arm }}" data-metric="{{ c.metrics|join(' ') }}" data-scale="{{ c.scale }}">{{ c.text }}</{{ tag }}>
 {%- else -%}
-<{{ tag }}>{{ c }}</{{ tag }}>
+<{{ tag }} class="label">{{ c }}</{{ tag }}>
 {%- endif -%}
 {%- endmacro -%}
 {%- macro table(t, cls) -%}
@@ -119,17 +120,17 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <thead><tr><th>arm</th><th>label</th><th>role</th><th>source</th></tr></thead>
 <tbody>
 {%- for a in r.arms %}
-<tr><td><span class="swatch" style="background: {{ a.colour }}"></span><code>{{ a.id }}</code></td><td>{{ a.label }}</td><td>{{ a.role }}</td><td class="note">{{ a.source }}</td></tr>
+<tr><td class="arm"><span class="swatch" style="background: {{ a.colour }}"></span><code>{{ a.id }}</code></td><td>{{ a.label }}</td><td>{{ a.role }}</td><td class="note">{{ a.source }}</td></tr>
 {%- endfor %}
 </tbody>
 </table>
 <h3 id="truths">Truths (states of nature)</h3>
 <table class="truths">
-<thead><tr><th>truth</th><th>arm</th><th>true value</th><th>source</th></tr></thead>
+<thead><tr><th>truth</th><th>arm</th><th>{{ r.truth_heading }}</th><th>source</th></tr></thead>
 <tbody>
 {%- for t in r.truths %}
 {%- for row in t.rows %}
-<tr>{% if loop.first %}<td class="group" rowspan="{{ t.rows|length }}">{{ t.name }}</td>{% endif %}<td><code>{{ row.arm }}</code></td><td>{{ row.text }}</td><td class="note">{{ row.source }}</td></tr>
+<tr>{% if loop.first %}<td class="group" rowspan="{{ t.rows|length }}">{{ t.name }}</td>{% endif %}<td class="arm"><code>{{ row.arm }}</code></td><td>{{ row.text }}</td><td class="note">{{ row.source }}</td></tr>
 {%- endfor %}
 {%- endfor %}
 </tbody>
@@ -257,7 +258,7 @@ Operating characteristics of {{ r.designs|length }} design{{ 's' if r.designs|le
 {% endfor %}
 ### Truths (states of nature)
 
-| truth | arm | true value | source |
+| truth | arm | {{ r.truth_heading }} | source |
 |:---|:---|:---|:---|
 {% for t in r.truths -%}
 {% for row in t.rows -%}

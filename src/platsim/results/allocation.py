@@ -112,13 +112,13 @@ def allocation_summary(
 
 
 def allocation_csv_text(rows: Sequence[AllocationRow]) -> str:
-    """The text of allocation.csv (floats written exactly, as `repr`)."""
+    """The text of allocation.csv (floats to 7 significant digits: enough to draw)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow(
-            [repr(value) if isinstance(value, float) else value for value in astuple(row)]
+            [f"{value:.7g}" if isinstance(value, float) else value for value in astuple(row)]
         )
     return buffer.getvalue()
 
