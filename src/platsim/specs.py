@@ -100,10 +100,49 @@ def _survival_fields(scenario: Scenario, design: Design, truth_name: str) -> dic
     }
 
 
+def _subgroup_fields(scenario: Scenario, truth_name: str) -> dict:
+    if not scenario.subgroups or scenario.is_master_protocol:
+        return {}
+    group_ids = [group.id for group in scenario.subgroups]
+    truth = scenario.truths[truth_name]
+    arms = scenario.arms
+    eligible = np.array(
+        [[arm.eligible is None or g in arm.eligible for g in group_ids] for arm in arms]
+    )
+
+    def arm_truth(arm_id: str, group: str) -> ArmTruth:
+        overrides = truth[arm_id].by_subgroup or {}
+        return overrides.get(group, truth[arm_id])
+
+    fields: dict = {
+        "subgroup_prevalence": np.array([group.prevalence for group in scenario.subgroups]),
+        "eligible": eligible,
+    }
+    if scenario.endpoint.is_survival:
+        control = scenario.control_id
+        by_group = []
+        for arm in arms:
+            per_group = []
+            for g in group_ids:
+                control_truth = survival_truth(arm_truth(control, g), None) if control else None
+                own = arm_truth(arm.id, g)
+                per_group.append(
+                    control_truth if arm.id == control else survival_truth(own, control_truth)
+                )
+            by_group.append(tuple(per_group))
+        fields["survival_truths_by_group"] = tuple(by_group)
+    else:
+        fields["true_p_by_group"] = np.array(
+            [[arm_truth(arm.id, g).p for g in group_ids] for arm in arms], dtype=float
+        )
+    return fields
+
+
 def _platform_fields(scenario: Scenario, design: Design, truth_name: str) -> dict:
     opens = [arm.opens_at for arm in scenario.arms]
     trend = scenario.time_trends.get(truth_name)
     return {
+        **_subgroup_fields(scenario, truth_name),
         "open_patients": np.array(
             [o.patients if o is not None and o.patients is not None else 0 for o in opens],
             dtype=np.int64,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Child stream of each kind (fixed order: adding a kind appends).
-STREAMS = ("entry_gaps", "outcome", "allocation", "dropout", "ties")
+STREAMS = ("entry_gaps", "outcome", "allocation", "dropout", "ties", "subgroup")
 
 
 def chunk_streams(rng: np.random.Generator) -> dict[str, np.random.Generator]:

@@ -125,6 +125,18 @@ class TrialSpec:
     trend_per_month: float = 0.0
     trend_step_month: float | None = None
     trend_step: float = 0.0
+    #: Biomarker subgroups within the trial: prevalence per group (G,) (empty = none);
+    #: `eligible` (n_arms, G) which arms a patient of each group may be randomized to;
+    #: `true_p_by_group` (n_arms, G) binary truths; `survival_truths_by_group` one tuple of
+    #: G truths per arm.
+    subgroup_prevalence: np.ndarray = field(default_factory=lambda: np.empty(0))
+    eligible: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
+    true_p_by_group: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    survival_truths_by_group: tuple = ()
+
+    @property
+    def has_subgroups(self) -> bool:
+        return len(self.subgroup_prevalence) > 0
 
     @property
     def has_time_trend(self) -> bool:

@@ -30,6 +30,7 @@ class SurvivalChunk(Chunk):
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
         spec, n, n_patients = self.spec, self.n_sims, self.n_patients
         streams = chunk_streams(rng)
+        self._streams = streams
         gaps = patient_exponentials(streams["entry_gaps"], n, n_patients)
         self.event_e = patient_exponentials(streams["outcome"], n, n_patients)
         self.dropout_e = patient_exponentials(streams["dropout"], n, n_patients)
@@ -72,9 +73,19 @@ class SurvivalChunk(Chunk):
         if spec.has_time_trend:
             # The trend multiplies the hazard: H(T) = E / exp(shift(entry)).
             draws = draws / np.exp(spec.trend_shift(self.entry))
-        self.event_by_arm = np.stack(
-            [truth.inverse(draws) for truth in spec.survival_truths], axis=-1
-        )
+        if self.group is not None:
+            by_arm = []
+            for per_group in spec.survival_truths_by_group:
+                times = np.full(draws.shape, np.inf)
+                for g, truth in enumerate(per_group):
+                    in_group = self.group == g
+                    times[in_group] = truth.inverse(draws[in_group])
+                by_arm.append(times)
+            self.event_by_arm = np.stack(by_arm, axis=-1)
+        else:
+            self.event_by_arm = np.stack(
+                [truth.inverse(draws) for truth in spec.survival_truths], axis=-1
+            )
         rates = (
             np.asarray(spec.dropout_per_month, dtype=float)
             if len(spec.dropout_per_month)
@@ -233,17 +244,26 @@ class SurvivalChunk(Chunk):
             np.broadcast_to(shape[idx, control][:, None], shape.shape),
             np.broadcast_to(rate[idx, control][:, None], rate.shape),
         )
-        if not (spec.concurrent_controls and spec.staggered):
-            return pooled
-        cached_rows, observed, had_event = self._followed
-        assert np.array_equal(cached_rows, rows)
+        concurrent = spec.concurrent_controls and spec.staggered
+        followed = getattr(self, "_followed", None)
+        if (not concurrent and self.group is None) or followed is None:
+            return pooled  # (before the first look nothing is observed: all the same)
+        cached_rows, observed, had_event = followed
+        # Rows analysed now are those of the last look, or a subset (allocation after it).
+        position = np.searchsorted(cached_rows, rows)
+        assert np.array_equal(cached_rows[position], rows)
+        observed, had_event = observed[position], had_event[position]
         width = observed.shape[1]
         is_control = self.arm[rows, :width] == control[:, None]
         cols = np.arange(width)[None, :]
         c_shape = np.empty(shape.shape)
         c_rate = np.empty(rate.shape)
         for k in range(self.n_arms):
-            window = is_control & (cols >= np.maximum(self.open_n[rows, k], 0)[:, None])
+            window = is_control.copy()
+            if concurrent:
+                window &= cols >= np.maximum(self.open_n[rows, k], 0)[:, None]
+            if self.group is not None:
+                window &= spec.eligible[k][self.group[rows, :width]]
             labels = np.where(window, 0, -1)
             events, exposure = events_and_exposure(labels, observed, had_event, 1, self.cut_points)
             if events.ndim == 2:

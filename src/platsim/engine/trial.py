@@ -57,6 +57,14 @@ class Chunk:
         self.entry = entry_times_months(gaps, spec.accrual_rate_per_month, spec.ramp_up_months)
         if spec.entry_delay_months:
             self.entry += spec.entry_delay_months
+        # Each patient's biomarker subgroup (index into spec.subgroup_prevalence).
+        self.group = None
+        if spec.has_subgroups:
+            u = patient_uniforms(self._streams["subgroup"], n_sims, n_patients)
+            cumulative = np.cumsum(spec.subgroup_prevalence)
+            cumulative /= cumulative[-1]
+            groups = np.searchsorted(cumulative, u, side="right")
+            self.group = np.minimum(groups, len(cumulative) - 1).astype(np.int8)
         self.arm = np.full((n_sims, n_patients), -1, dtype=np.int8)
 
         shape = (n_sims, n_arms)
@@ -96,6 +104,7 @@ class Chunk:
         """Draw the chunk's random numbers (protocol order); return the entry gaps."""
         spec, n, n_patients = self.spec, self.n_sims, self.n_patients
         streams = chunk_streams(rng)
+        self._streams = streams
         gaps = patient_exponentials(streams["entry_gaps"], n, n_patients)
         self.outcome_u = patient_uniforms(streams["outcome"], n, n_patients)
         self.allocation_u = patient_uniforms(streams["allocation"], n, n_patients)
@@ -190,7 +199,10 @@ class Chunk:
 
     def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
         """Outcomes of the newly randomized patients (columns lo:hi, where in_block)."""
-        p = self.spec.true_p[assigned]
+        if self.group is not None:
+            p = self.spec.true_p_by_group[assigned, self.group[rows, lo:hi]]
+        else:
+            p = self.spec.true_p[assigned]
         if self.spec.has_time_trend:
             shifted = special.logit(p) + self.spec.trend_shift(self.entry[rows, lo:hi])
             p = special.expit(shifted)
@@ -202,8 +214,19 @@ class Chunk:
     def _simple_arms(self, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Arms of patients lo:hi by simple randomization under the current allocation."""
         probs = self.probs[rows]
-        cumulative = np.cumsum(probs, axis=1)
         u = self.allocation_u[rows, lo:hi]
+        if self.group is not None:
+            # Each patient only among the open arms eligible for their subgroup.
+            eligible = self.spec.eligible.T[self.group[rows, lo:hi]]
+            per_patient = probs[:, None, :] * eligible
+            total = per_patient.sum(axis=2, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_patient = np.where(total > 0, per_patient / total, 0.0)
+            cumulative = np.cumsum(per_patient, axis=2)
+            assigned = (cumulative <= u[:, :, None]).sum(axis=2)
+            last_positive = self.n_arms - 1 - np.argmax(per_patient[:, :, ::-1] > 0, axis=2)
+            return np.minimum(assigned, last_positive)
+        cumulative = np.cumsum(probs, axis=1)
         assigned = (cumulative[:, None, :] <= u[:, :, None]).sum(axis=2)
         last_positive = self.n_arms - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
         return np.minimum(assigned, last_positive[:, None])
@@ -376,10 +399,24 @@ class Chunk:
         observed, responses = self.n_observed[rows], self.n_responses[rows]
         pooled_n = np.broadcast_to(observed[idx, control][:, None], observed.shape)
         pooled_y = np.broadcast_to(responses[idx, control][:, None], observed.shape)
-        if not (self.spec.concurrent_controls and self.spec.staggered):
+        concurrent = self.spec.concurrent_controls and self.spec.staggered
+        if not concurrent and self.group is None:
             return pooled_n, pooled_y
         cols = np.arange(self.n_patients)[None, :]
         seen = (self.arm[rows] == control[:, None]) & (cols < self.observed[rows][:, None])
+        if self.group is not None:
+            # Each arm against the controls of its eligible subgroups only.
+            n_c = np.empty(observed.shape, dtype=np.int64)
+            y_c = np.empty(observed.shape, dtype=np.int64)
+            groups = self.group[rows]
+            responded = self.responded[rows]
+            for k in range(self.n_arms):
+                mask = seen & self.spec.eligible[k][groups]
+                if concurrent:
+                    mask &= cols >= np.maximum(self.open_n[rows, k], 0)[:, None]
+                n_c[:, k] = mask.sum(axis=1)
+                y_c[:, k] = (mask & responded).sum(axis=1)
+            return n_c, y_c
         zero = np.zeros((rows.size, 1), dtype=np.int64)
         cum_n = np.concatenate([zero, np.cumsum(seen, axis=1)], axis=1)
         cum_y = np.concatenate([zero, np.cumsum(seen & self.responded[rows], axis=1)], axis=1)

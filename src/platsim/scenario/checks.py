@@ -119,14 +119,84 @@ def _check_master(data: dict[str, Any], substudies: list[Any]) -> Iterator[RawPr
                     f"subgroup ids: {_listing([str(g) for g in group_ids])}",
                     repr(group),
                 )
-        trial = {**sub, "endpoint": data.get("endpoint")}
+        # A sub-study's `subgroups` routes patients to it; within it there are none.
+        trial = {key: value for key, value in sub.items() if key != "subgroups"}
+        trial["endpoint"] = data.get("endpoint")
         for problem in _check_trial(trial):
             if problem.path[:1] == ("endpoint",):
                 continue
             yield RawProblem((*path, *problem.path), problem.rule, problem.allowed, problem.got)
 
 
+def _check_trial_subgroups(data: dict[str, Any]) -> Iterator[RawProblem]:
+    groups = data.get("subgroups") if isinstance(data.get("subgroups"), list) else []
+    group_ids = [g.get("id") for g in groups if isinstance(g, dict)]
+    arms = data.get("arms") if isinstance(data.get("arms"), list) else []
+    uses = any(isinstance(arm, dict) and "eligible" in arm for arm in arms)
+    if not groups:
+        if uses:
+            yield RawProblem(
+                ("subgroups",),
+                "arms list eligible subgroups, but none are declared",
+                "subgroups: [{id, prevalence}, ...]",
+            )
+        return
+    total = sum(
+        g.get("prevalence", 0)
+        for g in groups
+        if isinstance(g, dict) and isinstance(g.get("prevalence"), int | float)
+    )
+    if abs(total - 1.0) > 1e-6:
+        yield RawProblem(
+            ("subgroups",),
+            "within one trial the subgroup prevalences must add up to 1",
+            "a sum of 1",
+            f"{total:g}",
+        )
+    for index, arm in enumerate(arms):
+        if not isinstance(arm, dict) or not isinstance(arm.get("eligible"), list):
+            continue
+        for j, group in enumerate(arm["eligible"]):
+            if group not in group_ids:
+                yield RawProblem(
+                    ("arms", index, "eligible", j),
+                    "unknown subgroup",
+                    f"subgroup ids: {_listing([str(g) for g in group_ids])}",
+                    repr(group),
+                )
+        if arm.get("control") is True and set(arm["eligible"]) != set(group_ids):
+            yield RawProblem(
+                ("arms", index, "eligible"),
+                "the control arm must be open to every subgroup (every patient needs an arm)",
+                "omit eligible on the control arm",
+            )
+    randomization = [
+        (name, _mapping(d.get("allocation")).get("randomization"))
+        for name, d in _mapping(data.get("designs")).items()
+        if isinstance(d, dict)
+    ]
+    for name, value in randomization:
+        if value == "blocked":
+            yield RawProblem(
+                ("designs", name, "allocation", "randomization"),
+                "blocked randomization is not available with subgroups",
+                "simple",
+                repr(value),
+            )
+    for truth_name, per_arm in _mapping(data.get("truths")).items():
+        for arm_id, truth in _mapping(per_arm).items():
+            for group in _mapping(_mapping(truth).get("by_subgroup")):
+                if group not in group_ids:
+                    yield RawProblem(
+                        ("truths", truth_name, arm_id, "by_subgroup", group),
+                        "unknown subgroup",
+                        f"subgroup ids: {_listing([str(g) for g in group_ids])}",
+                        repr(group),
+                    )
+
+
 def _check_trial(data: dict[str, Any]) -> Iterator[RawProblem]:
+    yield from _check_trial_subgroups(data)
     yield from _check_arms(data)
     ids = arm_ids(data)
     arms = data.get("arms")

@@ -83,6 +83,8 @@ class Arm(_Frozen):
     control: StrictBool = False
     source: str | None = None
     opens_at: OpensAt | None = None
+    #: Biomarker subgroups whose patients may be randomized to this arm (default: all).
+    eligible: list[str] | None = None
 
     @property
     def display_name(self) -> str:
@@ -121,6 +123,8 @@ class ArmTruth(_Frozen):
     delay_months: PositiveFloat | None = None
     dropout_per_month: NonNegativeFloat | None = None
     source: str | None = None
+    #: The truth in particular biomarker subgroups (default: the arm's truth above).
+    by_subgroup: dict[str, ArmTruth] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> ArmTruth:
