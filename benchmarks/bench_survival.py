@@ -97,9 +97,22 @@ def postici_os(power: float | None = None) -> TrialSpec:
     )
 
 
+def lungmap_s1800a_substudy() -> TrialSpec:
+    """The Lung-MAP-like master protocol's non-match sub-study (scenarios/lungmap_master.yaml,
+    design thompson, truth reported): issue 4's benchmark (target ≥ 300 trials/s)."""
+    from platsim.master import substudy_plans
+    from platsim.scenario.load import load_scenario
+    from platsim.specs import build_trial_spec
+
+    scenario = load_scenario(ROOT / "scenarios" / "lungmap_master.yaml")
+    plan = next(p for p in substudy_plans(scenario) if p.substudy.id == "s1800a")
+    return build_trial_spec(plan.scenario, "thompson", "reported")
+
+
 DESIGNS = {
     "postici_os": lambda: postici_os(None),
     "postici_os_power1": lambda: postici_os(1.0),
+    "lungmap_s1800a_substudy": lungmap_s1800a_substudy,
 }
 #: The design the targets are judged on.
 MAIN_DESIGN = "postici_os"
