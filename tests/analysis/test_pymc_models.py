@@ -14,7 +14,7 @@ import pytest
 from platsim.analysis.diagnostics import diagnose
 from platsim.analysis.interim import SamplerSettings, analyze_trial
 from platsim.analysis.models import ModelChoice
-from platsim.analysis.quantities import DecisionQuantities, apply_design
+from platsim.analysis.quantities import apply_design
 from platsim.engine.quadrature import (
     beta_p_best,
     beta_p_better,
@@ -74,17 +74,33 @@ def _exact_survival(counts, spec, piece_months):
     return a, b, gamma_p_lowest(a[None], b[None], active)[0]
 
 
+class _Given:
+    """Exact probabilities as a source for `apply_design` (every arm active)."""
+
+    def __init__(self, p_best, p_better_by_margin):
+        self.best, self.better = np.asarray(p_best), p_better_by_margin
+
+    def p_best(self, active):
+        assert active.all()
+        return self.best
+
+    def p_better(self, margin):
+        return np.asarray(self.better[margin])
+
+
 def _check_decisions(result_json, spec, exact_best, exact_eff, exact_fut):
     """The printed decisions / allocation are `decide` / `allocation_probabilities` on the
     exact probabilities (MCMC agrees, so the same code gives the same answer)."""
     arms = spec.arm_ids
-    q = DecisionQuantities(exact_best, exact_eff, exact_fut, exact_eff)
+    everyone = np.ones(len(arms), bool)
     outcome = apply_design(
         spec,
-        q,
-        active=np.ones(len(arms), bool),
+        _Given(exact_best, {spec.efficacy_margin: exact_eff, spec.futility_margin: exact_fut}),
+        active=everyone,
+        opened=everyone,
         control=spec.control_index,
         n_enrolled=np.array([result_json["arms"][a]["n_enrolled"] for a in arms]),
+        month=0.0,
         is_final=False,
     )
     assert [result_json["arms"][a]["decision"] for a in arms] == list(outcome.status)
@@ -449,7 +465,7 @@ def test_cli_reports_diagnostics_and_warns_on_a_short_single_chain(runner, tmp_p
 def readme_analyze_commands() -> list[list[str]]:
     """The `platsim analyze` commands of the README's "Interim analysis" section."""
     text = (REPO / "README.md").read_text()
-    section = text.split("## Interim analysis of a real trial", 1)[1]
+    section = text.split("## Interim analysis of a real trial", 1)[1].split("\n## ", 1)[0]
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
         for line in block.replace("\\\n", " ").splitlines():

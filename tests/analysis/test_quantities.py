@@ -13,21 +13,24 @@ import sys
 import numpy as np
 import pytest
 
-from platsim.analysis.data import InterimData, read_trial_data
+from platsim.analysis.data import InterimData
 from platsim.analysis.evidence import cells, evidence
+from platsim.analysis.interim import prepare_analysis
 from platsim.analysis.quantities import (
-    DecisionQuantities,
+    DrawSource,
+    ExactSource,
     apply_design,
     best_indicator,
-    exact_quantities,
-    quantities_from_draws,
+    conjugate_parameters,
+    decision_quantities,
 )
 from platsim.engine import spec as codes
 from platsim.engine.survival_data import events_and_exposure
+from platsim.engine.trial import Chunk
 from platsim.scenario.load import load_scenario
 from platsim.specs import build_trial_spec
 
-from .helpers import NO_CONTROL_SCENARIO, REPO, SURVIVAL_SCENARIO
+from .helpers import NO_CONTROL_SCENARIO, REPO, SURVIVAL_SCENARIO, write_csv
 
 
 def _example_module():
@@ -54,22 +57,11 @@ def test_shipped_dataset_is_reproduced_by_its_recipe(example):
 
 def test_example_cut_gives_the_engines_decisions_and_allocation(example):
     module, out, info = example
-    scenario = load_scenario(REPO / module.SCENARIO)
-    spec = build_trial_spec(scenario, module.DESIGN, module.TRUTH)
-    data = read_trial_data(out, scenario, module.DESIGN)
-    interim = data.at(None, spec.outcome_lag_months)
-    ev = evidence(spec, interim, len(data.subgroup_ids))
+    prep = prepare_analysis(out, REPO / module.SCENARIO, module.DESIGN)
+    spec, ev = prep.spec, prep.evidence
+    outcome = prep.exact_outcome()
+    exact = outcome.quantities
     successes, trials = ev.per_arm()
-    active = np.ones(spec.n_arms, dtype=bool)
-    exact = exact_quantities(spec, successes, trials, active, spec.control_index)
-    outcome = apply_design(
-        spec,
-        exact,
-        active=active,
-        control=spec.control_index,
-        n_enrolled=ev.n_enrolled,
-        is_final=False,
-    )
     records, chunk = info["records"], info["chunk"]
     # Arms the engine decided at its first look (analysis 0): same status, same numbers.
     decided = records.decision_look[0] == 0
@@ -90,6 +82,62 @@ def test_example_cut_gives_the_engines_decisions_and_allocation(example):
     assert not outcome.stop
 
 
+def test_platform_look_gives_the_engines_decisions_openings_and_trippa_allocation(tmp_path):
+    """scenarios/pioneer_platform.yaml, design trippa (concurrent controls, max 3 active
+    arms, durva_combo_c opens after 100 patients, durva_combo_d from month 18), seed 1: at
+    the look at 200 patients the engine drops durva_combo_c for futility (compared with the
+    controls randomized since it opened at 120 patients) and opens durva_combo_d in the freed
+    slot. The data cut at that look, analysed with --opened for durva_combo_c, gives the
+    same decisions, opening and Trippa allocation."""
+    scenario_path = REPO / "scenarios" / "pioneer_platform.yaml"
+    spec = build_trial_spec(load_scenario(scenario_path), "trippa", "reported")
+    chunk = Chunk(spec, np.random.default_rng(1), 1)
+    records = chunk.run()
+    look, n_look = 3, 200
+    assert records.analysis_n[0, look] == n_look
+    look_time = chunk.entry[0, n_look - 1]
+    rows = []
+    for i in range(n_look):
+        known = chunk.observe_time[0, i] <= look_time
+        rows.append(
+            [
+                f"p{i}",
+                spec.arm_ids[chunk.arm[0, i]],
+                repr(float(chunk.entry[0, i])),
+                int(chunk.responded[0, i]) if known else "",
+                "",
+            ]
+        )
+    data = write_csv(
+        tmp_path / "platform.csv", ("id", "arm", "enrolled", "response", "response_known"), rows
+    )
+    opened = [
+        f"{spec.arm_ids[k]}={float(records.open_months[0, k])!r}"
+        for k in range(spec.n_arms)
+        if 0 < records.open_n[0, k] < n_look
+    ]
+    assert [item.split("=")[0] for item in opened] == ["durva_combo_c"]
+    prep = prepare_analysis(
+        data, scenario_path, "trippa", as_of=repr(float(look_time)), opened=opened
+    )
+    outcome = prep.exact_outcome()
+    decided_now = records.decision_look[0] == look
+    for k in range(spec.n_arms):
+        expected = codes.STATUS_NAMES[records.status[0, k]] if decided_now[k] else "none"
+        assert outcome.status[k] == expected, spec.arm_ids[k]
+    assert outcome.status[3] == "futility"
+    np.testing.assert_array_equal(outcome.opens_now, records.open_n[0] == n_look)
+    assert outcome.opens_now.tolist() == [False, False, False, False, True]
+    # durva_combo_c was compared with its concurrent controls, as in the engine's records.
+    assert prep.references.restricted.tolist() == [False, False, False, True, True]
+    assert outcome.quantities.p_better[3] == pytest.approx(
+        records.p_better_than_control[0, 3], abs=1e-12
+    )
+    np.testing.assert_allclose(
+        outcome.next_allocation, chunk.allocation_history[0, look + 1], atol=1e-12
+    )
+
+
 def test_draw_frequencies_match_exact_values_with_many_independent_draws():
     """The draw-based code path, fed exact posterior draws, gives the exact values."""
     spec = build_trial_spec(
@@ -98,10 +146,11 @@ def test_draw_frequencies_match_exact_values_with_many_independent_draws():
     successes = np.array([5.0, 8.0, 1.0, 5.0])
     trials = np.array([8.0, 18.0, 7.0, 9.0])
     active = np.ones(4, dtype=bool)
-    exact = exact_quantities(spec, successes, trials, active, 0)
+    a, b = conjugate_parameters(spec, successes, trials)
+    exact = decision_quantities(spec, ExactSource(spec, a, b, None, None, 0), active, 0)
     rng = np.random.default_rng(3)
-    draws = rng.beta(1 + successes, 1 + trials - successes, size=(400_000, 4))
-    mc = quantities_from_draws(spec, draws, active, 0)
+    draws = rng.beta(a, b, size=(400_000, 4))
+    mc = decision_quantities(spec, DrawSource(spec, draws, None, 0), active, 0)
     np.testing.assert_allclose(mc.p_best, exact.p_best, atol=0.004)
     np.testing.assert_allclose(mc.p_better[1:], exact.p_better[1:], atol=0.004)
     assert np.isnan(mc.p_better[0]) and np.isnan(exact.p_better[0])
@@ -113,35 +162,36 @@ def test_inactive_arms_are_never_best():
     np.testing.assert_array_equal(best, [[0, 0, 1], [0, 0, 1]])
 
 
+class _Fixed:
+    """A source with given probabilities."""
+
+    def __init__(self, p_best, p_better):
+        self._best, self._better = np.asarray(p_best), np.asarray(p_better)
+
+    def p_best(self, active):
+        return np.where(active, self._best, 0.0)
+
+    def p_better(self, margin):
+        return self._better
+
+
 def test_apply_design_is_decide_and_allocation_on_one_row():
     """A futile arm is dropped, the trial goes on, the allocation excludes the arm."""
     spec = build_trial_spec(
         load_scenario(REPO / "scenarios/pioneer_dcr.yaml"), "thompson", "reported"
     )
-    q = DecisionQuantities(
-        p_best=np.array([0.3, 0.5, 0.01, 0.19]),
-        p_better_efficacy=np.array([np.nan, 0.7, 0.02, 0.4]),
-        p_better_futility=np.array([np.nan, 0.7, 0.02, 0.4]),
-        p_better=np.array([np.nan, 0.7, 0.02, 0.4]),
-    )
-    out = apply_design(
-        spec,
-        q,
+    source = _Fixed([0.3, 0.5, 0.01, 0.19], [np.nan, 0.7, 0.02, 0.4])
+    kwargs = dict(
         active=np.ones(4, bool),
+        opened=np.ones(4, bool),
         control=0,
         n_enrolled=np.array([40, 40, 40, 40]),
-        is_final=False,
+        month=10.0,
     )
+    out = apply_design(spec, source, is_final=False, **kwargs)
     assert out.status == ("none", "none", "futility", "none")
     assert out.next_allocation[2] == 0.0 and out.next_allocation.sum() == pytest.approx(1.0)
-    final = apply_design(
-        spec,
-        q,
-        active=np.ones(4, bool),
-        control=0,
-        n_enrolled=np.array([40, 40, 40, 40]),
-        is_final=True,
-    )
+    final = apply_design(spec, source, is_final=True, **kwargs)
     assert final.stop and final.stop_reason == "max_patients" and final.next_allocation is None
 
 
@@ -186,17 +236,26 @@ def test_designs_without_control_drop_and_allocate(tmp_path):
     spec = build_trial_spec(load_scenario(path), "pick_best", "reported")
     successes, trials = np.array([2.0, 12.0, 15.0]), np.array([30.0, 30.0, 30.0])
     active = np.ones(3, dtype=bool)
-    exact = exact_quantities(spec, successes, trials, active, -1)
+    a, b = conjugate_parameters(spec, successes, trials)
+    source = ExactSource(spec, a, b, None, None, -1)
+    out = apply_design(
+        spec,
+        source,
+        active=active,
+        opened=active,
+        control=-1,
+        n_enrolled=np.array([30] * 3),
+        month=3.0,
+        is_final=False,
+    )
+    exact = out.quantities
     assert exact.p_better is None and exact.p_better_efficacy is None
     assert exact.p_best.sum() == pytest.approx(1.0, abs=1e-6)
-    out = apply_design(
-        spec, exact, active=active, control=-1, n_enrolled=np.array([30] * 3), is_final=False
-    )
     assert out.status[0] == "dropped" and out.control == -1 and not out.stop
     expected = exact.p_best[1:] ** 0.5 / (exact.p_best[1:] ** 0.5).sum()
     np.testing.assert_allclose(out.next_allocation, [0.0, *expected])
     rng = np.random.default_rng(1)
-    draws = rng.beta(1 + successes, 1 + trials - successes, size=(200_000, 3))
-    mc = quantities_from_draws(spec, draws, active, -1)
+    draws = rng.beta(a, b, size=(200_000, 3))
+    mc = decision_quantities(spec, DrawSource(spec, draws, None, -1), active, -1)
     assert mc.p_better is None
     np.testing.assert_allclose(mc.p_best, exact.p_best, atol=0.005)

@@ -213,8 +213,25 @@ class InterimData:
 # --------------------------------------------------------------------------------- reading
 
 
-def read_trial_data(path: str | Path, scenario: Scenario, design: str) -> TrialData:
+@dataclass(frozen=True)
+class SubgroupRule:
+    """Which `subgroup` values a sub-study of a master protocol takes.
+
+    `allowed`: the only values accepted (a biomarker sub-study's subgroups), or None;
+    `refused`: values that belong to another sub-study (value → that sub-study's id).
+    """
+
+    substudy: str
+    allowed: tuple[str, ...] | None = None
+    refused: dict[str, str] | None = None
+
+
+def read_trial_data(
+    path: str | Path, scenario: Scenario, design: str, subgroups: SubgroupRule | None = None
+) -> TrialData:
     """Read and validate a trial data file against the scenario's design.
+
+    `subgroups` restricts the subgroup column to a sub-study's subgroups (master protocols).
 
     Raises
     ------
@@ -253,6 +270,7 @@ def read_trial_data(path: str | Path, scenario: Scenario, design: str) -> TrialD
         scenario,
         design,
         header_line=1 if kind == "csv" else None,
+        subgroups=subgroups,
     )
 
 
@@ -414,6 +432,7 @@ def _validate(
     scenario: Scenario,
     design: str,
     header_line: int | None,
+    subgroups: SubgroupRule | None = None,
 ) -> TrialData:
     kind = scenario.endpoint.kind
     check = _RowChecker(file)
@@ -460,7 +479,7 @@ def _validate(
     arm_ids = tuple(scenario.arm_ids)
     has_subgroups = "subgroup" in seen
     parsed = [
-        _parse_row(check, line, cells, scenario, design, kind, has_subgroups)
+        _parse_row(check, line, cells, scenario, design, kind, has_subgroups, subgroups)
         for line, cells in rows
     ]
     _check_duplicates(check, rows)
@@ -529,6 +548,7 @@ def _parse_row(
     design: str,
     kind: str,
     has_subgroups: bool,
+    rule: SubgroupRule | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["id"] = cells.get("id", "")
@@ -547,10 +567,28 @@ def _parse_row(
             repr(arm),
         )
     out["subgroup"] = cells.get("subgroup", "")
-    if has_subgroups and not out["subgroup"]:
+    group = out["subgroup"]
+    if has_subgroups and not group:
         check.add(
             row, "subgroup", "missing value", "a subgroup label for every patient", "an empty cell"
         )
+    elif has_subgroups and rule is not None:
+        if rule.allowed is not None and group not in rule.allowed:
+            check.add(
+                row,
+                "subgroup",
+                f"not a subgroup of sub-study {rule.substudy}",
+                ", ".join(rule.allowed),
+                repr(group),
+            )
+        elif rule.refused and group in rule.refused:
+            check.add(
+                row,
+                "subgroup",
+                f"subgroup enrolled by sub-study {rule.refused[group]}, not {rule.substudy}",
+                f"subgroups no other sub-study enrols (not {', '.join(sorted(rule.refused))})",
+                repr(group),
+            )
     text = cells.get("enrolled", "")
     out["enrolled"] = check.time(row, "enrolled", text) if text else None
     if not text:

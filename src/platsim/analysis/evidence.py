@@ -151,3 +151,43 @@ def cells(spec: TrialSpec, interim: InterimData, time_key: str, period_months: f
         trials=np.bincount(inverse, weights=trials, minlength=len(unique)),
         successes=np.bincount(inverse, weights=successes, minlength=len(unique)),
     )
+
+
+@dataclass(frozen=True)
+class References:
+    """The control data each arm is compared with, in the decision piece, (n_arms,).
+
+    `restricted[k]`: arm k is compared with only the control patients randomized after it
+    opened (concurrent controls in a staggered platform); the other arms use every control.
+    """
+
+    restricted: np.ndarray
+    successes: np.ndarray
+    trials: np.ndarray
+
+
+def references(
+    spec: TrialSpec, interim: InterimData, control: int, open_month: np.ndarray
+) -> References:
+    """Concurrent-control counts per arm: control patients enrolled after `open_month[k]`.
+
+    `open_month` is −∞ for arms open from the start (every control counts). Binary: observed
+    controls and their responses; time to event: events and exposure in the decision piece.
+    """
+    n_arms = spec.n_arms
+    restricted = np.isfinite(open_month) & (np.arange(n_arms) != control)
+    successes, trials = np.zeros(n_arms), np.zeros(n_arms)
+    if control < 0:
+        return References(np.zeros(n_arms, dtype=bool), successes, trials)
+    on_control = interim.arm == control
+    if spec.is_survival:
+        events, exposure = _patient_pieces(spec, interim)
+        piece = spec.decision_piece % events.shape[1]
+        y, n = events[:, piece], exposure[:, piece]
+    else:
+        y = (interim.observed & interim.responded).astype(float)
+        n = interim.observed.astype(float)
+    for k in range(n_arms):
+        mask = on_control & (interim.enrolled_month > open_month[k])
+        successes[k], trials[k] = y[mask].sum(), n[mask].sum()
+    return References(restricted, successes, trials)

@@ -19,18 +19,20 @@ from typing import Any
 import numpy as np
 
 from platsim import __version__
-from platsim.analysis.data import TrialData, read_trial_data
+from platsim.analysis.data import SubgroupRule, TrialData, read_trial_data
 from platsim.analysis.diagnostics import Diagnostics, diagnose, probability_mcse
-from platsim.analysis.evidence import Evidence, cells, evidence
+from platsim.analysis.evidence import Evidence, References, cells, evidence, references
 from platsim.analysis.models import ModelChoice, build_model, check_model_choice, pymc_versions
 from platsim.analysis.quantities import (
     DecisionQuantities,
     DesignOutcome,
+    DrawSource,
+    ExactSource,
     apply_design,
     best_indicator,
     better_indicator,
-    exact_quantities,
-    quantities_from_draws,
+    conjugate_parameters,
+    initially_open,
 )
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError
@@ -89,6 +91,7 @@ class InterimAnalysis:
     scenario: Scenario
     scenario_file: str
     design: str
+    substudy: str | None
     spec: TrialSpec
     data: TrialData
     as_of_month: float
@@ -99,10 +102,17 @@ class InterimAnalysis:
     model_description: str
     priors: tuple[str, ...]
     evidence: Evidence
+    references: References
+    #: Arms that have opened (staggered platforms; all arms otherwise), in the analysis now,
+    #: and the month after which each arm's concurrent controls count (−∞: all controls).
+    opened: np.ndarray
     active: np.ndarray
+    open_month: np.ndarray
     control: int
     #: (n_chains, n_draws, n_arms) draws of each arm's decision-scale rate.
     rate_draws: np.ndarray
+    #: (n_chains, n_draws, n_arms) draws of the control rate each arm is compared with.
+    reference_draws: np.ndarray | None
     #: (n_chains, n_draws, n_arms, n_subgroups) for hierarchical models, else None.
     rate_by_subgroup_draws: np.ndarray | None
     quantities: DecisionQuantities
@@ -147,11 +157,17 @@ class InterimAnalysis:
         return Interval(float(diff.mean()), float(lo), float(hi))
 
     def effect_summary(self, k: int) -> Interval | None:
-        """Posterior difference (binary: mean) or hazard ratio (median) vs the control."""
+        """Posterior difference (binary: mean) or hazard ratio (median) vs the control the
+        arm is compared with (its concurrent controls where the design says so)."""
         c = self.control
         if c < 0 or k == c:
             return None
-        return self._effect(self.rate_draws[..., k].ravel(), self.rate_draws[..., c].ravel())
+        ref = (
+            self.reference_draws[..., k]
+            if self.reference_draws is not None
+            else self.rate_draws[..., c]
+        )
+        return self._effect(self.rate_draws[..., k].ravel(), ref.ravel())
 
     def subgroup_effect_summary(self, k: int, g: int) -> Interval | None:
         c = self.control
@@ -172,9 +188,23 @@ class InterimAnalysis:
             entry: dict[str, Any] = {
                 "label": self.scenario.arms[k].display_name,
                 "control": k == self.control,
+                "opened": bool(self.opened[k]),
                 "active": bool(self.active[k]),
                 "n_enrolled": int(ev.n_enrolled[k]),
             }
+            if self.references.restricted[k]:
+                entry["compared_with"] = {
+                    "controls": "concurrent",
+                    "enrolled_after": data.month_label(float(self.open_month[k])),
+                    "n_events" if self.is_survival else "n_responses": int(
+                        self.references.successes[k]
+                    ),
+                    "exposure_months" if self.is_survival else "n_observed": float(
+                        self.references.trials[k]
+                    ),
+                }
+            elif k != self.control and self.control >= 0:
+                entry["compared_with"] = {"controls": "all"}
             if self.is_survival:
                 entry["n_events"] = int(ev.successes[k].sum())
                 entry["exposure_months"] = float(ev.trials[k].sum())
@@ -216,7 +246,7 @@ class InterimAnalysis:
                     )
                     for name in ("p_best", "p_better_efficacy", "p_better_futility")
                 }
-            entry["decision"] = self.outcome.status[k] if self.active[k] else "closed"
+            entry["decision"] = self.decision(k)
             entry["capped"] = bool(self.outcome.capped[k])
             entry["next_allocation"] = None if allocation is None else float(allocation[k])
             if self.rate_by_subgroup_draws is not None:
@@ -248,6 +278,7 @@ class InterimAnalysis:
             "scenario_file": self.scenario_file,
             "scenario_sha256": scenario_file_hash(self.scenario_file),
             "design": self.design,
+            "substudy": self.substudy,
             "endpoint": spec.endpoint_kind,
             "higher_is_better": bool(spec.higher_is_better) and not self.is_survival,
             "data": {
@@ -303,6 +334,17 @@ class InterimAnalysis:
             "warnings": list(self.warnings),
         }
 
+    def decision(self, k: int) -> str:
+        """What happens to arm k now: a status name, "none", "closed", "opens" or
+        "not_opened"."""
+        if self.outcome.opens_now[k]:
+            return "opens"
+        if not self.opened[k]:
+            return "not_opened"
+        if not self.active[k]:
+            return "closed"
+        return self.outcome.status[k]
+
     @property
     def exact_agrees(self) -> bool | None:
         """Whether draws and exact values give the same decisions and allocation (±0.01)."""
@@ -336,21 +378,191 @@ def _design_rules(spec: TrialSpec) -> dict[str, Any]:
         "on_efficacy": spec.on_efficacy,
         "allocation": spec.allocation_rule,
         "max_patients": spec.max_patients,
+        "max_active_arms": spec.max_active_arms,
+        "control_comparison": "concurrent" if spec.concurrent_controls else "pooled",
     }
 
 
-def _active_arms(spec: TrialSpec, closed: Sequence[str]) -> np.ndarray:
-    active = np.ones(spec.n_arms, dtype=bool)
-    for arm in closed:
+def _arm_indices(spec: TrialSpec, arms: Sequence[str], option: str) -> list[int]:
+    out = []
+    for arm in arms:
         if arm not in spec.arm_ids:
             raise ArgumentError(
-                f"closed arm must be one of {', '.join(spec.arm_ids)}; got {arm!r}."
+                f"{option} arm must be one of {', '.join(spec.arm_ids)}; got {arm!r}."
             )
-        k = spec.arm_ids.index(arm)
-        if k == spec.control_index:
-            raise ArgumentError(f"the control arm {arm} cannot be closed; got --closed {arm}.")
-        active[k] = False
-    return active
+        out.append(spec.arm_ids.index(arm))
+    return out
+
+
+def _parse_opened(spec: TrialSpec, data: TrialData, opened: Sequence[str]) -> dict[int, float]:
+    """`--opened ARM=TIME` → {arm index: month}."""
+    out = {}
+    for item in opened:
+        arm, sep, when = item.partition("=")
+        if not sep or not arm or not when:
+            raise ArgumentError(
+                f"--opened must be ARM=DATE or ARM=MONTH (when the arm opened); got {item!r}."
+            )
+        (k,) = _arm_indices(spec, [arm.strip()], "--opened")
+        month = data.parse_as_of(when.strip())
+        assert month is not None
+        out[k] = month
+    if out and not spec.staggered:
+        raise ArgumentError(
+            "--opened applies to designs whose arms open late (opens_at or max_active_arms); "
+            f"got --opened {opened[0]}."
+        )
+    return out
+
+
+def resolve_scenario_design(
+    scenario: Scenario, design: str, substudy: str | None
+) -> tuple[Scenario, SubgroupRule | None]:
+    """The one-trial scenario to analyse: the scenario itself, or a master protocol's
+    sub-study (with the subgroups its data may hold)."""
+    if not scenario.is_master_protocol:
+        if substudy is not None:
+            raise ArgumentError(
+                f"--substudy applies to master protocols; {scenario.name} is a single trial; "
+                f"got --substudy {substudy}."
+            )
+        return scenario, None
+    from platsim.master import substudy_plans
+
+    ids = [sub.id for sub in scenario.substudies]
+    if substudy not in ids:
+        raise ArgumentError(
+            f"substudy must be one of {', '.join(ids)} ({scenario.name} is a master protocol); "
+            f"got {substudy!r}."
+        )
+    plan = next(p for p in substudy_plans(scenario) if p.substudy.id == substudy)
+    sub = plan.substudy
+    if sub.non_match:
+        refused = {
+            group: other.id
+            for other in scenario.substudies
+            if other.id != sub.id
+            for group in (other.subgroups or [])
+        }
+        rule = SubgroupRule(sub.id, refused=refused)
+    else:
+        rule = SubgroupRule(sub.id, allowed=tuple(sub.subgroups or ()))
+    return plan.scenario, rule
+
+
+@dataclass
+class PreparedAnalysis:
+    """Everything before the model: validated data cut, counts, which arms are compared
+    with which controls. No PyMC involved."""
+
+    scenario: Scenario
+    spec: TrialSpec
+    data: TrialData
+    interim: Any
+    evidence: Evidence
+    references: References
+    opened: np.ndarray
+    active: np.ndarray
+    open_month: np.ndarray
+    control: int
+    subgroup_weights: np.ndarray
+    notes: list[str]
+
+    def design_kwargs(self, is_final: bool) -> dict[str, Any]:
+        return dict(
+            active=self.active,
+            opened=self.opened,
+            control=self.control,
+            n_enrolled=self.evidence.n_enrolled,
+            month=self.interim.as_of_month,
+            is_final=is_final,
+        )
+
+    def exact_source(self) -> ExactSource:
+        """The engine's exact values of the conjugate model on this data cut."""
+        spec, refs, control = self.spec, self.references, self.control
+        successes, trials = self.evidence.per_arm()
+        a, b = conjugate_parameters(spec, successes, trials)
+        ref_a = ref_b = None
+        if control >= 0:
+            ra, rb = conjugate_parameters(spec, refs.successes, refs.trials)
+            ref_a = np.where(refs.restricted, ra, a[control])
+            ref_b = np.where(refs.restricted, rb, b[control])
+        return ExactSource(spec, a, b, ref_a, ref_b, control)
+
+    def exact_outcome(self, is_final: bool = False) -> DesignOutcome:
+        """Decisions and allocation from the exact values (what the engine would do)."""
+        return apply_design(self.spec, self.exact_source(), **self.design_kwargs(is_final))
+
+
+def prepare_analysis(
+    data_path: str | Path,
+    scenario_path: str | Path,
+    design: str,
+    *,
+    as_of: str | None = None,
+    choice: ModelChoice | None = None,
+    closed: Sequence[str] = (),
+    opened: Sequence[str] = (),
+    substudy: str | None = None,
+) -> PreparedAnalysis:
+    """Load, validate and cut the data; find the arms in the analysis and their controls.
+
+    See `analyze_trial` for the parameters.
+    """
+    choice = choice if choice is not None else ModelChoice()
+    full_scenario = load_scenario(scenario_path)
+    scenario, subgroup_rule = resolve_scenario_design(full_scenario, design, substudy)
+    truth = next(iter(scenario.truths))  # the design fields are what matter here
+    spec = build_trial_spec(scenario, design, truth)
+    data = read_trial_data(data_path, scenario, design, subgroup_rule)
+    cut_month = data.parse_as_of(as_of)  # None: everything in the file
+    n_groups = len(data.subgroup_ids)
+    check_model_choice(choice, spec.endpoint_kind, n_groups if data.has_subgroups else 0)
+    control = spec.control_index if spec.control_index is not None else -1
+    closed_idx = _arm_indices(spec, closed, "--closed")
+    if control in closed_idx:
+        raise ArgumentError(
+            f"the control arm {spec.arm_ids[control]} cannot be closed; got --closed "
+            f"{spec.arm_ids[control]}."
+        )
+    opened_at = _parse_opened(spec, data, opened)
+
+    interim = data.at(cut_month, spec.outcome_lag_months)
+    ev = evidence(spec, interim, n_groups)
+    # Arms in the analysis: open from the start, or opened since (they have patients, or
+    # --opened / --closed says so), and not closed.
+    is_open = initially_open(spec, control) if spec.staggered else np.ones(spec.n_arms, bool)
+    is_open = is_open | (ev.n_enrolled > 0)
+    is_open[closed_idx] = True
+    is_open[list(opened_at)] = True
+    active = is_open.copy()
+    active[closed_idx] = False
+    open_month = _open_months(spec, interim, is_open, opened_at, control)
+    refs = references(spec, interim, control, open_month)
+    notes = _data_warnings(spec, data, ev, active)
+    if refs.restricted.any() and choice.name != "conjugate":
+        notes.append(
+            f"the design compares arms with concurrent controls; the {choice.name} model "
+            "compares them with every control patient (use --time-trend to adjust for time); "
+            "the conjugate model makes the design's concurrent comparisons."
+        )
+        refs = References(np.zeros(spec.n_arms, bool), refs.successes, refs.trials)
+    weights = np.bincount(interim.subgroup, minlength=n_groups) / max(interim.n_total, 1)
+    return PreparedAnalysis(
+        scenario=scenario,
+        spec=spec,
+        data=data,
+        interim=interim,
+        evidence=ev,
+        references=refs,
+        opened=is_open,
+        active=active,
+        open_month=open_month,
+        control=control,
+        subgroup_weights=weights,
+        notes=notes,
+    )
 
 
 def analyze_trial(
@@ -362,6 +574,8 @@ def analyze_trial(
     choice: ModelChoice | None = None,
     sampler: SamplerSettings | None = None,
     closed: Sequence[str] = (),
+    opened: Sequence[str] = (),
+    substudy: str | None = None,
     is_final: bool = False,
     progressbar: bool = False,
     announce: Callable[[str], None] | None = None,
@@ -372,13 +586,16 @@ def analyze_trial(
     ----------
     data_path : CSV or Parquet file of patients (see `platsim.analysis.data`).
     scenario_path : the scenario file the trial was designed with.
-    design : the design's name in the scenario.
+    design : the design's name in the scenario (or in the sub-study).
     as_of : analysis time (ISO date or month, as the data file gives times); None = all
         the data in the file.
     choice : the model and time trend (default: the conjugate model).
     sampler : NUTS settings (default `SamplerSettings()`).
     closed : arms that already left the analysis at an earlier look (efficacy, futility,
         dropped).
+    opened : ``ARM=TIME`` items: when an arm that opened late opened (concurrent controls
+        are those enrolled after it); default: the enrolment of its first patient.
+    substudy : the sub-study of a master protocol.
     is_final : this is the final analysis (no next allocation).
     progressbar : show PyMC's progress bar.
     announce : called with one line just before sampling starts (after every check).
@@ -391,33 +608,32 @@ def analyze_trial(
     choice = choice if choice is not None else ModelChoice()
     sampler = sampler if sampler is not None else SamplerSettings()
     sampler.check()
-    scenario = load_scenario(scenario_path)
-    truth = next(iter(scenario.truths))  # the design fields are what matter here
-    spec = build_trial_spec(scenario, design, truth)
-    data = read_trial_data(data_path, scenario, design)
-    cut_month = data.parse_as_of(as_of)  # None: everything in the file
-    n_groups = len(data.subgroup_ids)
-    check_model_choice(choice, spec.endpoint_kind, n_groups if data.has_subgroups else 0)
-    active = _active_arms(spec, closed)
-    control = spec.control_index if spec.control_index is not None else -1
-
-    interim = data.at(cut_month, spec.outcome_lag_months)
-    as_of_month = interim.as_of_month
-    ev = evidence(spec, interim, n_groups)
-    notes = _data_warnings(spec, data, ev, active)
-    weights = np.bincount(interim.subgroup, minlength=n_groups) / max(interim.n_total, 1)
+    prep = prepare_analysis(
+        data_path,
+        scenario_path,
+        design,
+        as_of=as_of,
+        choice=choice,
+        closed=closed,
+        opened=opened,
+        substudy=substudy,
+    )
+    spec, data, ev, refs = prep.spec, prep.data, prep.evidence, prep.references
+    control, active = prep.control, prep.active
+    as_of_month = prep.interim.as_of_month
     observation_cells = None
     if choice.name != "conjugate":
         key = {"none": "none", "linear": "linear"}.get(choice.time_trend, "period")
-        observation_cells = cells(spec, interim, key, choice.period_months)
+        observation_cells = cells(spec, prep.interim, key, choice.period_months)
     built = build_model(
         choice,
         spec,
         ev,
         observation_cells,
         subgroup_ids=data.subgroup_ids,
-        subgroup_weights=weights,
+        subgroup_weights=prep.subgroup_weights,
         as_of_month=as_of_month,
+        refs=refs,
     )
     if announce is not None:
         announce(
@@ -426,13 +642,21 @@ def analyze_trial(
         )
     idata = sample(built, sampler, progressbar)
     diagnostics = diagnose(idata, [*built.var_names, "rate"])
-    rate = np.asarray(idata.posterior["rate"].values, dtype=float)  # (chain, draw, arm)
-    by_group = (
-        np.asarray(idata.posterior["rate_by_subgroup"].values, dtype=float)
-        if "rate_by_subgroup" in idata.posterior
+    posterior = idata.posterior
+    rate = np.asarray(posterior["rate"].values, dtype=float)  # (chain, draw, arm)
+    reference = (
+        np.asarray(posterior["reference_rate"].values, dtype=float)
+        if "reference_rate" in posterior
         else None
     )
-    quantities = quantities_from_draws(spec, rate, active, control)
+    by_group = (
+        np.asarray(posterior["rate_by_subgroup"].values, dtype=float)
+        if "rate_by_subgroup" in posterior
+        else None
+    )
+    source = DrawSource(spec, rate, reference, control)
+    outcome = apply_design(spec, source, **prep.design_kwargs(is_final))
+    quantities = outcome.quantities
     lower = spec.is_survival or not spec.higher_is_better
     mcse_best = probability_mcse(best_indicator(rate, active, lower))
     mcse_better = None
@@ -442,32 +666,17 @@ def analyze_trial(
             if spec.efficacy_threshold is not None
             else (spec.futility_margin if spec.futility_threshold is not None else 0.0)
         )
-        mcse_better = probability_mcse(better_indicator(rate, control, margin, spec))
+        mcse_better = probability_mcse(better_indicator(rate, source.reference, margin, spec))
         mcse_better[~active | (np.arange(spec.n_arms) == control)] = np.nan
-    outcome = apply_design(
-        spec,
-        quantities,
-        active=active,
-        control=control,
-        n_enrolled=ev.n_enrolled,
-        is_final=is_final,
-    )
     exact = exact_outcome = None
     if choice.name == "conjugate":
-        successes, trials = ev.per_arm()
-        exact = exact_quantities(spec, successes, trials, active, control)
-        exact_outcome = apply_design(
-            spec,
-            exact,
-            active=active,
-            control=control,
-            n_enrolled=ev.n_enrolled,
-            is_final=is_final,
-        )
+        exact_outcome = prep.exact_outcome(is_final)
+        exact = exact_outcome.quantities
     result = InterimAnalysis(
-        scenario=scenario,
+        scenario=prep.scenario,
         scenario_file=str(scenario_path),
         design=design,
+        substudy=substudy,
         spec=spec,
         data=data,
         as_of_month=as_of_month,
@@ -478,9 +687,13 @@ def analyze_trial(
         model_description=built.description,
         priors=built.priors,
         evidence=ev,
+        references=refs,
+        opened=prep.opened,
         active=active,
+        open_month=prep.open_month,
         control=control,
         rate_draws=rate,
+        reference_draws=reference,
         rate_by_subgroup_draws=by_group,
         quantities=quantities,
         mcse_p_best=mcse_best,
@@ -491,7 +704,7 @@ def analyze_trial(
         diagnostics=diagnostics,
         versions=pymc_versions(),
     )
-    result.warnings.extend(notes)
+    result.warnings.extend(prep.notes)
     result.warnings.extend(diagnostics.warnings)
     if result.exact_agrees is False:
         result.warnings.append(
@@ -500,6 +713,38 @@ def analyze_trial(
             "in analysis.json)."
         )
     return result
+
+
+def _open_months(
+    spec: TrialSpec,
+    interim: Any,
+    is_open: np.ndarray,
+    opened_at: dict[int, float],
+    control: int,
+) -> np.ndarray:
+    """Per arm, the month after which control patients are its concurrent controls.
+
+    −∞ (every control) unless the design compares with concurrent controls in a staggered
+    platform. Then: arms open from the start −∞; --opened given: that month; arms that
+    opened later: just before their first patient's enrolment; arms not opened yet: the
+    analysis time (if they open now, no control is concurrent yet).
+    """
+    out = np.full(spec.n_arms, -np.inf)
+    if not (spec.staggered and spec.concurrent_controls) or control < 0:
+        return out
+    start = initially_open(spec, control)
+    for k in range(spec.n_arms):
+        if k == control or (start[k] and k not in opened_at):
+            continue
+        if k in opened_at:
+            out[k] = opened_at[k]
+        elif is_open[k] and (interim.arm == k).any():
+            out[k] = float(interim.enrolled_month[interim.arm == k].min()) - 1e-9
+        else:
+            # Not open yet (if it opens now, no control is concurrent yet), or closed
+            # without patients.
+            out[k] = interim.as_of_month
+    return out
 
 
 def sample(built: Any, sampler: SamplerSettings, progressbar: bool) -> Any:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from platsim.analysis.evidence import Cells, Evidence, piece_edges
+from platsim.analysis.evidence import Cells, Evidence, References, piece_edges
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError, UserInputError
 
@@ -162,6 +162,7 @@ def build_model(
     subgroup_ids: tuple[str, ...],
     subgroup_weights: np.ndarray,
     as_of_month: float,
+    refs: References | None = None,
 ) -> BuiltModel:
     """The PyMC model of `choice` for one data cut.
 
@@ -171,17 +172,49 @@ def build_model(
     cells : observation cells (regression models; None for the conjugate model).
     subgroup_weights : (n_subgroups,) the subgroup mix, summing to 1.
     as_of_month : the analysis time (reference of the time trend).
+    refs : concurrent-control data per arm (conjugate model): arms with
+        `refs.restricted` get their own control parameter, fitted to the control patients
+        randomized since they opened, and ``reference_rate`` (dims ``arm``) holds the
+        control rate each arm is compared with.
     """
     import pymc as pm
 
     coords = _coords(spec, subgroup_ids)
     if choice.name == "conjugate":
-        return _conjugate(pm, spec, evidence, coords)
+        return _conjugate(pm, spec, evidence, coords, refs)
     assert cells is not None
     return _regression(pm, choice, spec, cells, coords, subgroup_weights, as_of_month)
 
 
-def _conjugate(pm: Any, spec: TrialSpec, evidence: Evidence, coords) -> BuiltModel:
+def _concurrent_controls(pm: Any, spec: TrialSpec, rate, refs: References | None):
+    """Per-arm concurrent-control parameters and the ``reference_rate`` deterministic."""
+    import pytensor.tensor as pt
+
+    if refs is None or not refs.restricted.any() or spec.control_index is None:
+        return ()
+    idx = np.flatnonzero(refs.restricted)
+    model = pm.modelcontext(None)
+    model.add_coord("compared_arm", [spec.arm_ids[k] for k in idx])
+    y, n = refs.successes[idx], refs.trials[idx]
+    if spec.is_survival:
+        name = "concurrent_control_hazard"
+        own = pm.Gamma(name, alpha=spec.prior_shape, beta=spec.prior_rate, dims="compared_arm")
+        seen = np.flatnonzero(n > 0)
+        if seen.size:
+            pm.Poisson("concurrent_control_events", mu=own[seen] * n[seen], observed=y[seen])
+    else:
+        name = "concurrent_control_p"
+        own = pm.Beta(name, alpha=spec.prior_alpha, beta=spec.prior_beta, dims="compared_arm")
+        pm.Binomial("concurrent_control_responses", n=n, p=own, observed=y)
+    control = spec.control_index
+    base = pt.ones(spec.n_arms) * rate[control]
+    pm.Deterministic("reference_rate", pt.set_subtensor(base[idx], own), dims="arm")
+    return (name,)
+
+
+def _conjugate(
+    pm: Any, spec: TrialSpec, evidence: Evidence, coords, refs: References | None = None
+) -> BuiltModel:
     # Subgroups pooled, as in the engine.
     trials = evidence.trials.sum(axis=1)  # (n_arms, n_pieces)
     successes = evidence.successes.sum(axis=1)
@@ -204,7 +237,7 @@ def _conjugate(pm: Any, spec: TrialSpec, evidence: Evidence, coords) -> BuiltMod
                     mu=by_piece[arm_idx, piece_idx] * trials[seen],
                     observed=successes[seen],
                 )
-            pm.Deterministic("rate", by_piece[:, evidence.decision_piece], dims="arm")
+            rate = pm.Deterministic("rate", by_piece[:, evidence.decision_piece], dims="arm")
             pieces = f" and piece ({', '.join(coords['piece'])})" if several else ""
             description = (
                 f"Gamma({a:g}, {b:g})–exponential per arm{pieces}: Poisson likelihood of "
@@ -216,11 +249,15 @@ def _conjugate(pm: Any, spec: TrialSpec, evidence: Evidence, coords) -> BuiltMod
             a, b = spec.prior_alpha, spec.prior_beta
             p = pm.Beta("p", alpha=a, beta=b, dims="arm")
             pm.Binomial("responses", n=trials[:, 0], p=p, observed=successes[:, 0])
-            pm.Deterministic("rate", p, dims="arm")
+            rate = pm.Deterministic("rate", p, dims="arm")
             description = f"Beta({a:g}, {b:g})–Binomial per arm (the engine's conjugate model)"
             priors = (f"p ~ Beta({a:g}, {b:g}) per arm",)
             names = ("p",)
-    return BuiltModel(model, names, description, priors, target_accept=0.8)
+        extra = _concurrent_controls(pm, spec, rate, refs)
+        if extra:
+            description += "; concurrent controls per arm"
+            priors += (f"{extra[0]}: the same prior, per arm compared with concurrent controls",)
+    return BuiltModel(model, (*names, *extra), description, priors, target_accept=0.8)
 
 
 def _trend(pm: Any, choice: ModelChoice, cells: Cells, as_of_month: float, model_coords):

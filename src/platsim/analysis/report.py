@@ -41,6 +41,9 @@ def _interval(entry: dict[str, Any] | None, spec: str = ".3g") -> str:
     return f"{_fmt(point, spec)} ({_fmt(entry['lower'], spec)}, {_fmt(entry['upper'], spec)})"
 
 
+_DECISION_TEXT = {"none": "continue", "opens": "opens now", "not_opened": "not open"}
+
+
 def table_rows(result: InterimAnalysis) -> list[dict[str, str]]:
     """One row of display strings per arm (shared by the terminal table and the reports)."""
     data = result.to_json()
@@ -60,7 +63,7 @@ def table_rows(result: InterimAnalysis) -> list[dict[str, str]]:
                 "effect": _interval(entry["effect_vs_control"], ".2f"),
                 "p_best": _pct(entry["p_best"]),
                 "p_better": _pct(entry["p_better"]),
-                "decision": entry["decision"] if entry["decision"] != "none" else "continue",
+                "decision": _DECISION_TEXT.get(entry["decision"], entry["decision"]),
                 "allocation": _pct(entry["next_allocation"]),
             }
         )

@@ -51,6 +51,15 @@ def analyze(
         "--closed",
         help="Arm that already left the analysis at an earlier look (repeatable).",
     ),
+    opened: list[str] = typer.Option(
+        None,
+        "--opened",
+        help="ARM=DATE (or ARM=MONTH): when an arm that opened late opened; its concurrent "
+        "controls are those enrolled after (default: from its first patient). Repeatable.",
+    ),
+    substudy: str = typer.Option(
+        None, "--substudy", help="Master protocols: the sub-study whose data these are."
+    ),
     final: bool = typer.Option(
         False, "--final", help="This is the final analysis (no next allocation)."
     ),
@@ -81,6 +90,8 @@ def analyze(
         choice=ModelChoice(model, time_trend, period_months),
         sampler=SamplerSettings(draws=draws, tune=tune, chains=chains, cores=cores, seed=seed),
         closed=tuple(closed or ()),
+        opened=tuple(opened or ()),
+        substudy=substudy,
         is_final=final,
         progressbar=progress,
         announce=None if progress else lambda line: error_console.print(line, markup=False),
