@@ -187,3 +187,50 @@ designs:
       stop_for_best: {threshold: 0.99}
       drop_if_p_best_below: 0.05
 """
+
+
+def platform_look(tmp_path: Path, seed: int = 1, look: int = 3):
+    """One engine trial of scenarios/pioneer_platform.yaml (design trippa, truth reported)
+    cut at its analysis `look`: the data file (month numbers), the --opened items of the
+    arms that opened late before that look, --as-of, and the engine's chunk and records."""
+    import numpy as np
+
+    from platsim.engine.trial import Chunk
+    from platsim.scenario.load import load_scenario
+    from platsim.specs import build_trial_spec
+
+    scenario = REPO / "scenarios" / "pioneer_platform.yaml"
+    spec = build_trial_spec(load_scenario(scenario), "trippa", "reported")
+    chunk = Chunk(spec, np.random.default_rng(seed), 1)
+    records = chunk.run()
+    n_look = int(records.analysis_n[0, look])
+    look_time = float(chunk.entry[0, n_look - 1])
+    rows = []
+    for i in range(n_look):
+        known = chunk.observe_time[0, i] <= look_time
+        rows.append(
+            [
+                f"p{i}",
+                spec.arm_ids[chunk.arm[0, i]],
+                repr(float(chunk.entry[0, i])),
+                int(chunk.responded[0, i]) if known else "",
+                "",
+            ]
+        )
+    data = write_csv(tmp_path / "platform.csv", BINARY_HEADER, rows)
+    opened = [
+        f"{spec.arm_ids[k]}={float(records.open_months[0, k])!r}"
+        for k in range(spec.n_arms)
+        if 0 < records.open_n[0, k] < n_look
+    ]
+    return {
+        "scenario": scenario,
+        "spec": spec,
+        "data": data,
+        "opened": opened,
+        "as_of": repr(look_time),
+        "chunk": chunk,
+        "records": records,
+        "look": look,
+        "n_look": n_look,
+    }

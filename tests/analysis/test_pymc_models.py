@@ -15,6 +15,7 @@ from platsim.analysis.diagnostics import diagnose
 from platsim.analysis.interim import SamplerSettings, analyze_trial
 from platsim.analysis.models import ModelChoice
 from platsim.analysis.quantities import apply_design
+from platsim.engine import spec as codes
 from platsim.engine.quadrature import (
     beta_p_best,
     beta_p_better,
@@ -36,6 +37,7 @@ from .helpers import (
     TWO_ARM_SCENARIO,
     binary_rows,
     invoke,
+    platform_look,
     subgroup_rows,
     survival_rows,
     write_csv,
@@ -555,3 +557,117 @@ def test_same_seed_same_analysis_and_sampler_failure_exits_2(runner, tmp_path, m
     assert result.exit_code == 2
     assert "error: NUTS could not sample the Beta(1, 1)–Binomial per arm" in result.stderr
     assert "Try another --seed" in result.stderr
+
+
+def test_platform_look_through_the_cli_with_concurrent_controls(runner, tmp_path):
+    """The pioneer_platform Trippa trial cut at its look at 200 patients (see
+    test_quantities): MCMC on the conjugate model, with its own concurrent-control
+    parameters for the late arms, gives the engine's decisions, the arm opening now and the
+    engine's allocation within 0.01. 4 chains × 5,000 draws, seed 6."""
+    case = platform_look(tmp_path)
+    spec, records, chunk, look = case["spec"], case["records"], case["chunk"], case["look"]
+    out = tmp_path / "out"
+    args = [
+        "analyze",
+        case["data"],
+        "-s",
+        case["scenario"],
+        "-d",
+        "trippa",
+        "--as-of",
+        case["as_of"],
+        "--draws",
+        5000,
+        "--chains",
+        4,
+        "--seed",
+        6,
+        "--out",
+        out,
+    ]
+    for item in case["opened"]:
+        args += ["--opened", item]
+    result = invoke(runner, *args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "analysis.json").read_text())
+    decided = records.decision_look[0] == look
+    for k, arm in enumerate(spec.arm_ids):
+        entry = report["arms"][arm]
+        expected = (
+            "opens"
+            if records.open_n[0, k] == case["n_look"]
+            else (codes.STATUS_NAMES[records.status[0, k]] if decided[k] else "none")
+        )
+        assert entry["decision"] == expected, arm
+    assert report["arms"]["durva_combo_c"]["decision"] == "futility"
+    assert report["arms"]["durva_combo_c"]["compared_with"]["controls"] == "concurrent"
+    assert report["arms"]["durva_combo_c"]["p_better"] == pytest.approx(
+        records.p_better_than_control[0, 3], abs=TOLERANCE
+    )
+    got = np.array([report["next_allocation"][a] for a in spec.arm_ids])
+    np.testing.assert_allclose(got, chunk.allocation_history[0, look + 1], atol=TOLERANCE)
+    assert report["exact_agrees"] is True
+    names = {p["name"].split("[")[0] for p in report["diagnostics"]["parameters"]}
+    assert "concurrent_control_p" in names
+    assert "opens now" in result.stdout
+
+
+def test_master_protocol_substudy(runner, tmp_path):
+    """--substudy picks a Lung-MAP sub-study; its data may hold only its subgroups.
+    The valid run: 2 chains × 300 draws, seed 2."""
+    master = REPO / "scenarios" / "lungmap_master.yaml"
+    header = ("id", "arm", "subgroup", "enrolled", "time", "event")
+    rows = [
+        [
+            f"p{i}",
+            ["soc", "pembro_ramu"][i % 2],
+            ["none", "other"][i % 3 % 2],
+            i * 0.2,
+            4.0 + i % 7,
+            i % 3 == 0,
+        ]
+        for i in range(60)
+    ]
+    rows = [[*r[:5], int(r[5])] for r in rows]
+    data = write_csv(tmp_path / "s1800a.csv", header, rows)
+    result = invoke(runner, "analyze", data, "-s", master, "-d", "thompson")
+    assert result.exit_code == 2
+    assert "substudy must be one of fgfr_substudy, met_substudy, s1800a" in result.stderr
+    bad = write_csv(tmp_path / "bad.csv", header, [*rows[:3], ["x", "soc", "fgfr", 1, 2, 1]])
+    result = invoke(runner, "analyze", bad, "-s", master, "-d", "thompson", "--substudy", "s1800a")
+    assert result.exit_code == 2
+    assert (
+        f"{bad}:5 subgroup: subgroup enrolled by sub-study fgfr_substudy, not s1800a"
+        in result.stderr
+    )
+    result = invoke(
+        runner, "analyze", bad, "-s", master, "-d", "fixed_1to1", "--substudy", "met_substudy"
+    )
+    assert result.exit_code == 2
+    assert f"{bad}:2 arm: unknown arm: not an arm of design fixed_1to1" in result.stderr
+    assert "subgroup: not a subgroup of sub-study met_substudy; allowed met" in result.stderr
+    out = tmp_path / "out"
+    result = invoke(
+        runner,
+        "analyze",
+        data,
+        "-s",
+        master,
+        "-d",
+        "thompson",
+        "--substudy",
+        "s1800a",
+        "--draws",
+        300,
+        "--tune",
+        300,
+        "--chains",
+        2,
+        "--seed",
+        2,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "analysis.json").read_text())
+    assert report["substudy"] == "s1800a" and report["trial"]["n_enrolled"] == 60

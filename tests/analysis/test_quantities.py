@@ -26,11 +26,10 @@ from platsim.analysis.quantities import (
 )
 from platsim.engine import spec as codes
 from platsim.engine.survival_data import events_and_exposure
-from platsim.engine.trial import Chunk
 from platsim.scenario.load import load_scenario
 from platsim.specs import build_trial_spec
 
-from .helpers import NO_CONTROL_SCENARIO, REPO, SURVIVAL_SCENARIO, write_csv
+from .helpers import NO_CONTROL_SCENARIO, REPO, SURVIVAL_SCENARIO, platform_look
 
 
 def _example_module():
@@ -89,36 +88,13 @@ def test_platform_look_gives_the_engines_decisions_openings_and_trippa_allocatio
     controls randomized since it opened at 120 patients) and opens durva_combo_d in the freed
     slot. The data cut at that look, analysed with --opened for durva_combo_c, gives the
     same decisions, opening and Trippa allocation."""
-    scenario_path = REPO / "scenarios" / "pioneer_platform.yaml"
-    spec = build_trial_spec(load_scenario(scenario_path), "trippa", "reported")
-    chunk = Chunk(spec, np.random.default_rng(1), 1)
-    records = chunk.run()
-    look, n_look = 3, 200
-    assert records.analysis_n[0, look] == n_look
-    look_time = chunk.entry[0, n_look - 1]
-    rows = []
-    for i in range(n_look):
-        known = chunk.observe_time[0, i] <= look_time
-        rows.append(
-            [
-                f"p{i}",
-                spec.arm_ids[chunk.arm[0, i]],
-                repr(float(chunk.entry[0, i])),
-                int(chunk.responded[0, i]) if known else "",
-                "",
-            ]
-        )
-    data = write_csv(
-        tmp_path / "platform.csv", ("id", "arm", "enrolled", "response", "response_known"), rows
-    )
-    opened = [
-        f"{spec.arm_ids[k]}={float(records.open_months[0, k])!r}"
-        for k in range(spec.n_arms)
-        if 0 < records.open_n[0, k] < n_look
-    ]
+    case = platform_look(tmp_path)
+    spec, chunk, records = case["spec"], case["chunk"], case["records"]
+    look, n_look, opened = case["look"], case["n_look"], case["opened"]
+    assert n_look == 200
     assert [item.split("=")[0] for item in opened] == ["durva_combo_c"]
     prep = prepare_analysis(
-        data, scenario_path, "trippa", as_of=repr(float(look_time)), opened=opened
+        case["data"], case["scenario"], "trippa", as_of=case["as_of"], opened=opened
     )
     outcome = prep.exact_outcome()
     decided_now = records.decision_look[0] == look

@@ -111,6 +111,13 @@ def summary_lines(result: InterimAnalysis) -> list[str]:
         f"{_fmt(d['max_r_hat'], '.3f')}, min ESS bulk {_fmt(d['min_ess_bulk'], '.0f')} / tail "
         f"{_fmt(d['min_ess_tail'], '.0f')}, {d['n_divergent']} divergences.",
     ]
+    concurrent = [
+        f"{arm} (controls enrolled after {result.data.describe_month(result.open_month[k])})"
+        for k, arm in enumerate(result.arm_ids)
+        if result.references.restricted[k] and result.opened[k]
+    ]
+    if concurrent:
+        lines.append("Compared with concurrent controls only: " + ", ".join(concurrent) + ".")
     if trial["stop"]:
         lines.append(f"The design's rules stop the trial now ({trial['stop_reason']}).")
     elif result.is_final:
