@@ -291,6 +291,12 @@ def test_bad_arguments_exit_2(runner, tmp_path, binary_scenario):
         (["-d", "thompson", "--time-trend", "linear"], "needs a regression model"),
         (["-d", "thompson", "--closed", "ctrl"], "the control arm ctrl cannot be closed"),
         (["-d", "thompson", "--draws", "0"], "draws must be an integer ≥ 1"),
+        (["-d", "thompson", "--opened", "large"], "--opened must be ARM=DATE or ARM=MONTH"),
+        (["-d", "thompson", "--opened", "nope=2020-01-20"], "--opened arm must be one of"),
+        (["-d", "thompson", "--opened", "large=2020-01-20"], "--opened applies to designs"),
+        (["-d", "thompson", "--opened", "large=3"], "--opened large= must be an ISO date"),
+        (["-d", "thompson", "--substudy", "x"], "--substudy applies to master protocols"),
+        (["-d", "thompson", "--closed", "nope"], "--closed arm must be one of"),
     ]
     for args, text in cases:
         result = invoke(runner, "analyze", data, "-s", binary_scenario, *args)

@@ -111,7 +111,7 @@ class TrialData:
         label = self.month_label(month)
         return label if self.uses_dates else f"month {label}"
 
-    def parse_as_of(self, text: str | None) -> float | None:
+    def parse_as_of(self, text: str | None, option: str = "--as-of") -> float | None:
         """The month of `--as-of` (a date if the file gives dates, else a month number).
 
         None means everything in the file: returns None (reported as the file's latest time).
@@ -124,7 +124,7 @@ class TrialData:
         if self.uses_dates:
             if not isinstance(value, dt.date):
                 raise ArgumentError(
-                    f"--as-of must be an ISO date (YYYY-MM-DD) because {self.file} gives "
+                    f"{option} must be an ISO date (YYYY-MM-DD) because {self.file} gives "
                     f"dates; got {text!r}."
                 )
             assert self.origin is not None
@@ -132,13 +132,13 @@ class TrialData:
         else:
             if not isinstance(value, float):
                 raise ArgumentError(
-                    f"--as-of must be a month number (≥ 0) because {self.file} gives months; "
+                    f"{option} must be a month number (≥ 0) because {self.file} gives months; "
                     f"got {text!r}."
                 )
             month = value
         if month < float(self.enrolled_month.min()):
             raise ArgumentError(
-                f"--as-of must be on or after the first enrolment "
+                f"{option} must be on or after the first enrolment "
                 f"({self.month_label(float(self.enrolled_month.min()))}); got {text!r}."
             )
         return month

@@ -404,7 +404,7 @@ def _parse_opened(spec: TrialSpec, data: TrialData, opened: Sequence[str]) -> di
                 f"--opened must be ARM=DATE or ARM=MONTH (when the arm opened); got {item!r}."
             )
         (k,) = _arm_indices(spec, [arm.strip()], "--opened")
-        month = data.parse_as_of(when.strip())
+        month = data.parse_as_of(when.strip(), f"--opened {arm.strip()}=")
         assert month is not None
         out[k] = month
     if out and not spec.staggered:
