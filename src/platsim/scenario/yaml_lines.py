@@ -93,7 +93,15 @@ def load_yaml_with_lines(text: str) -> LoadedYaml:
     return result
 
 
+#: Deepest nesting a scenario may have (real files need fewer than 10 levels). Checked
+#: explicitly: relying on RecursionError depends on the interpreter's recursion limit, which
+#: other libraries (pytensor) raise.
+MAX_DEPTH = 64
+
+
 def _build(node: yaml.Node, path: KeyPath, out: LoadedYaml, count: list[int]) -> Any:
+    if len(path) > MAX_DEPTH:
+        raise YamlSyntaxError(None, "the document is nested too deeply")
     count[0] += 1
     if count[0] > MAX_NODES:
         raise YamlSyntaxError(
