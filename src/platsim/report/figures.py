@@ -173,7 +173,8 @@ def allocation_figure(
             edges = np.maximum.accumulate(np.array([*starts, max(first[-1].to_n, starts[-1])]))
             # Many overlapping bands turn to mud: fainter fills, outlined, beyond three arms.
             alpha = 0.16 if len(style.arms) <= 3 else 0.07
-            for arm in style.arms:
+            n_arms = len(style.arms)
+            for index, arm in enumerate(style.arms):
                 cells = [by_period[p].get(arm) for p in periods]
                 if any(c is None for c in cells):
                     continue
@@ -185,13 +186,15 @@ def allocation_figure(
                 if len(style.arms) > 3:
                     for bound in (q10, q90):
                         ax.stairs(bound, edges, baseline=None, color=colour, lw=0.6, alpha=0.6)
+                # Arms often share a median (equal allocation): later arms are drawn thinner
+                # on top of earlier ones, so coinciding lines show as stripes of every colour.
                 ax.stairs(
                     q50,
                     edges,
                     baseline=None,
                     color=colour,
                     linestyle=style.line_styles[arm],
-                    lw=2,
+                    lw=1.5 + 1.0 * (n_arms - 1 - index),
                 )
             share = np.array([r.share_enrolling for r in first])
             ax.stairs(share, edges, baseline=None, color=NEUTRAL, linestyle=(0, (1, 1.5)), lw=1.6)
@@ -611,16 +614,25 @@ def estimates_figure(
     return figure
 
 
-_HR_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+#: Hazard-ratio ticks in order of preference (1 first, then round values).
+_HR_TICKS = (1.0, 0.5, 2.0, 0.2, 0.1, 5.0, 0.3, 0.7, 1.5, 3.0, 10.0, 0.4, 0.6, 0.8, 1.25, 0.9)
+
+#: Minimum distance between two tick labels, as a fraction of the axis width.
+_MIN_TICK_GAP = 0.075
 
 
 def _hazard_ratio_ticks(ax) -> None:
-    """Readable ticks on a log hazard-ratio axis (0.5, 0.6, …, 1, 1.25, …), no minor labels."""
+    """Readable ticks on a log hazard-ratio axis: round values, 1 first, none crowding."""
     low, high = ax.get_xlim()
-    ticks = [t for t in _HR_TICKS if low <= t <= high]
-    if len(ticks) > 9:
-        ticks = [t for t in ticks if t in (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)]
-    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+    span = math.log(high) - math.log(low)
+    kept: list[float] = []
+    for tick in _HR_TICKS:
+        if not low <= tick <= high:
+            continue
+        position = (math.log(tick) - math.log(low)) / span
+        if all(abs(position - (math.log(k) - math.log(low)) / span) >= _MIN_TICK_GAP for k in kept):
+            kept.append(tick)
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(sorted(kept)))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlim(low, high)

@@ -449,7 +449,7 @@ def build_context(results: SavedResults) -> tuple[dict[str, Any], list[FigureRef
         "seed": meta["seed"],
         "platsim_version": meta.get("platsim_version", "?"),
         "footer": _footer(meta),
-        "rerender_command": "platsim report DIR (DIR: the directory that holds this report)",
+        "rerender_command": "platsim report DIR",
         "rerun_command": _rerun_command(results),
     }
     return context, numbering.made

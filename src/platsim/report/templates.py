@@ -203,7 +203,7 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 {%- endfor %}
 </tbody>
 </table>
-<p class="note">Same seed, chunk size and numpy version ⇒ the same simulated trials, whatever the number of workers. Re-render this report from the saved results, without simulating: <code>{{ r.rerender_command }}</code>. Simulate again: <code>{{ r.rerun_command }}</code>.</p>
+<p class="note">Same seed, chunk size and numpy version ⇒ the same simulated trials, whatever the number of workers. Re-render this report from the saved results, without simulating: <code>{{ r.rerender_command }}</code>, DIR being the directory that holds this report. Simulate again: <code>{{ r.rerun_command }}</code>.</p>
 </footer>
 </main>
 </body>
@@ -323,5 +323,5 @@ No estimate against a control (the scenario has no control arm).
 {% for key, value in r.footer -%}
 | {{ key }} | {{ value|md }} |
 {% endfor %}
-Same seed, chunk size and numpy version ⇒ the same simulated trials, whatever the number of workers. Re-render this report from the saved results, without simulating: `{{ r.rerender_command }}`. Simulate again: `{{ r.rerun_command }}`.
+Same seed, chunk size and numpy version ⇒ the same simulated trials, whatever the number of workers. Re-render this report from the saved results, without simulating: `{{ r.rerender_command }}`, DIR being the directory that holds this report. Simulate again: `{{ r.rerun_command }}`.
 """
