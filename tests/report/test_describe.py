@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from platsim.report.describe import (
     describe_accrual,
+    describe_arm_role,
     describe_arm_truth,
     describe_design,
     describe_endpoint,
+    describe_subgroups,
     truth_value_heading,
 )
 from platsim.scenario.load import parse_scenario
@@ -75,3 +77,34 @@ def test_binary_truth_in_words(valid_text):
     scenario = parse_scenario(valid_text)
     assert describe_arm_truth(scenario, "reported", "exp") == "40%"
     assert truth_value_heading(scenario) == "true probability of ORR"
+
+
+SUBGROUPS = """\
+name: subgroups
+title: Subgroups
+endpoint: {kind: binary, name: response}
+subgroups:
+  - {id: fgfr, prevalence: 0.15}
+  - {id: other, prevalence: 0.85}
+arms:
+  - {id: docetaxel, control: true}
+  - {id: fgfr_drug, eligible: [fgfr]}
+truths:
+  reported:
+    docetaxel: {p: 0.15, by_subgroup: {fgfr: {p: 0.05}}}
+    fgfr_drug: {p: 0.3}
+accrual: {rate_per_month: 10}
+designs:
+  fixed:
+    max_patients: 100
+    allocation: {rule: fixed, ratios: {docetaxel: 1, fgfr_drug: 1}}
+"""
+
+
+def test_subgroups_in_words():
+    scenario = parse_scenario(SUBGROUPS)
+    assert describe_arm_role(scenario, "fgfr_drug") == "experimental; subgroup fgfr only"
+    assert describe_arm_truth(scenario, "reported", "docetaxel") == "15%; in subgroup fgfr: 5%"
+    assert describe_subgroups(scenario).startswith(
+        "Biomarker subgroups of the enrolled population: fgfr 15% and other 85%"
+    )

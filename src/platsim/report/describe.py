@@ -94,6 +94,9 @@ def describe_arm_role(scenario: Scenario, arm_id: str) -> str:
     """'control', 'experimental', or 'experimental, opens at 100 patients enrolled'."""
     arm = next(a for a in scenario.arms if a.id == arm_id)
     role = "control" if arm.control else "experimental"
+    eligible = getattr(arm, "eligible", None)
+    if eligible:
+        role += f"; subgroup{'s' if len(eligible) > 1 else ''} {join_words(list(eligible))} only"
     opens = getattr(arm, "opens_at", None)
     if opens is not None:
         if getattr(opens, "patients", None) is not None:
@@ -135,11 +138,22 @@ def truth_value_heading(scenario: Scenario) -> str:
 
 
 def describe_arm_truth(scenario: Scenario, truth_name: str, arm_id: str) -> str:
-    """One arm's truth under one state of nature, e.g. 'median 14.5 months (exponential)'."""
+    """One arm's truth under one state of nature, e.g. 'exponential, median 14.5 months'."""
+    truth = scenario.truths[truth_name][arm_id]
+    text = percent(truth.p) if truth.p is not None else _survival_text(scenario, truth_name, arm_id)
+    if truth.dropout_per_month is not None:
+        text += f"; loss to follow-up {percent(truth.dropout_per_month)} per month"
+    by_subgroup = getattr(truth, "by_subgroup", None) or {}
+    for group, group_truth in by_subgroup.items():
+        value = percent(group_truth.p) if group_truth.p is not None else _survival_form(group_truth)
+        text += f"; in subgroup {group}: {value}"
+    return text
+
+
+def _survival_text(scenario: Scenario, truth_name: str, arm_id: str) -> str:
+    """The survival form, and the implied median when the form does not state it."""
     truths = scenario.truths[truth_name]
     truth = truths[arm_id]
-    if truth.p is not None:
-        return percent(truth.p)
     text = _survival_form(truth)
     control = scenario.control_id
     try:
@@ -150,9 +164,21 @@ def describe_arm_truth(scenario: Scenario, truth_name: str, arm_id: str) -> str:
             text += f"; median {number(median, 1)} months"
     except (AssertionError, KeyError, ValueError, ZeroDivisionError):
         pass
-    if truth.dropout_per_month is not None:
-        text += f"; loss to follow-up {percent(truth.dropout_per_month)} per month"
     return text
+
+
+def describe_subgroups(scenario: Scenario) -> str | None:
+    """The biomarker subgroups of a trial's population, or None."""
+    groups = getattr(scenario, "subgroups", None) or []
+    if not groups:
+        return None
+    parts = [
+        f"{g.id} {percent(g.prevalence)}" + (f" ({g.label})" if g.label else "") for g in groups
+    ]
+    return (
+        f"Biomarker subgroups of the enrolled population: {join_words(parts)}; each patient is "
+        "randomized only among the open arms eligible for their subgroup."
+    )
 
 
 def _survival_form(truth: ArmTruth) -> str:

@@ -413,6 +413,7 @@ def build_context(results: SavedResults) -> tuple[dict[str, Any], list[FigureRef
         "sources": scenario.sources,
         "endpoint_text": describe.describe_endpoint(scenario),
         "accrual_text": describe.describe_accrual(scenario),
+        "subgroups_text": describe.describe_subgroups(scenario),
         "accrual_source": scenario.accrual.source or "",
         "arms": [
             {

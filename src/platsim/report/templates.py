@@ -113,6 +113,7 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 {% if r.description %}<p>{{ r.description }}</p>{% endif %}
 <p><strong>Endpoint.</strong> {{ r.endpoint_text }}</p>
 <p><strong>Accrual.</strong> {{ r.accrual_text }}{% if r.accrual_source %} <span class="note">Source: {{ r.accrual_source }}.</span>{% endif %}</p>
+{% if r.subgroups_text %}<p><strong>Subgroups.</strong> {{ r.subgroups_text }}</p>{% endif %}
 {% if r.sources %}<p><strong>Sources.</strong></p>
 <ul class="rules">{% for s in r.sources %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
 <h3 id="arms">Arms</h3>
@@ -243,6 +244,10 @@ Operating characteristics of {{ r.designs|length }} design{{ 's' if r.designs|le
 
 **Accrual.** {{ r.accrual_text }}{% if r.accrual_source %} Source: {{ r.accrual_source }}.{% endif %}
 
+{% if r.subgroups_text -%}
+**Subgroups.** {{ r.subgroups_text }}
+
+{% endif -%}
 {% if r.sources -%}
 **Sources.**
 
