@@ -24,7 +24,7 @@ import numpy as np
 
 from platsim.engine import spec as codes
 from platsim.engine.allocation import allocation_probabilities
-from platsim.engine.decisions import decide
+from platsim.engine.decisions import arms_to_open, decide
 from platsim.engine.quadrature import (
     beta_p_best,
     beta_p_better,
@@ -197,22 +197,21 @@ def arms_opening(
     n_enrolled_total: int,
     month: float,
 ) -> np.ndarray:
-    """Arms whose `opens_at` condition holds now and that get a slot (engine's rule).
+    """Arms whose `opens_at` condition holds now and that get a slot (the engine's
+    `arms_to_open`, on one trial).
 
     Not yet opened, at least `open_patients` enrolled and at least `open_months` reached;
     experimental arms only while fewer than `max_active_arms` experimental arms are active,
     in arm order. (n_arms,) bool.
     """
-    n_arms = spec.n_arms
-    open_patients = spec.open_patients if len(spec.open_patients) else np.zeros(n_arms)
-    open_months = spec.open_months if len(spec.open_months) else np.zeros(n_arms)
-    is_control = np.arange(n_arms) == control
-    available = ~opened & (n_enrolled_total >= open_patients) & (month >= open_months)
-    experimental = available & ~is_control
-    if spec.max_active_arms is not None:
-        slots = max(spec.max_active_arms - int((active & ~is_control).sum()), 0)
-        experimental &= np.cumsum(experimental) <= slots
-    return experimental | (available & is_control)
+    return arms_to_open(
+        spec,
+        opened=opened[None, :],
+        active=active[None, :],
+        control=np.array([control]),
+        n_enrolled_total=np.array([n_enrolled_total]),
+        month=np.array([float(month)]),
+    )[0]
 
 
 def initially_open(spec: TrialSpec, control: int) -> np.ndarray:

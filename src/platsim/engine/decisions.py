@@ -123,3 +123,44 @@ def decide(
     reason = np.where(stop_best, codes.STOP_BEST_FOUND, reason)
     reason = np.where(stop_efficacy, codes.STOP_EFFICACY, reason).astype(np.int8)
     return LookDecisions(new_status, still_active, control, newly_capped, stop, reason)
+
+
+def arms_to_open(
+    spec: TrialSpec,
+    *,
+    opened: np.ndarray,
+    active: np.ndarray,
+    control: np.ndarray,
+    n_enrolled_total: np.ndarray,
+    month: np.ndarray,
+) -> np.ndarray:
+    """Arms that open now: not yet opened, their `opens_at` condition met (patients enrolled
+    and calendar month), and, for experimental arms, a free slot under `max_active_arms`
+    (queue in arm order). Shared by the engine and `platsim analyze`.
+
+    Parameters
+    ----------
+    opened, active : (n_rows, n_arms) bool.
+    control : (n_rows,) control arm index (−1 without one).
+    n_enrolled_total : (n_rows,) patients enrolled so far.
+    month : (n_rows,) calendar month now.
+
+    Returns
+    -------
+    (n_rows, n_arms) bool.
+    """
+    n_arms = opened.shape[1]
+    open_patients = spec.open_patients if len(spec.open_patients) else np.zeros(n_arms)
+    open_months = spec.open_months if len(spec.open_months) else np.zeros(n_arms)
+    is_control = np.arange(n_arms)[None, :] == control[:, None]
+    available = (
+        ~opened
+        & (n_enrolled_total[:, None] >= open_patients[None, :])
+        & (month[:, None] >= open_months[None, :])
+    )
+    experimental = available & ~is_control
+    if spec.max_active_arms is not None:
+        n_open = (active & ~is_control).sum(axis=1)
+        slots = np.maximum(spec.max_active_arms - n_open, 0)
+        experimental &= np.cumsum(experimental, axis=1) <= slots[:, None]
+    return experimental | (available & is_control)

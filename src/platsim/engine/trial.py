@@ -15,7 +15,7 @@ from scipy import special
 from platsim.engine import spec as codes
 from platsim.engine.accrual import entry_times_months
 from platsim.engine.allocation import allocation_probabilities
-from platsim.engine.decisions import decide
+from platsim.engine.decisions import arms_to_open, decide
 from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
 from platsim.engine.quadrature import beta_p_best, beta_p_better
 from platsim.engine.records import TrialRecords, records_class
@@ -364,22 +364,14 @@ class Chunk:
     def _open_arms(self, rows: np.ndarray, time: np.ndarray) -> bool:
         """Open the arms whose opening condition is met, within max_active_arms (queue in
         arm order); the control opens at the start. Returns whether any arm opened."""
-        spec = self.spec
-        n_arms = self.n_arms
-        open_patients = spec.open_patients if len(spec.open_patients) else np.zeros(n_arms)
-        open_months = spec.open_months if len(spec.open_months) else np.zeros(n_arms)
-        is_control = np.arange(n_arms)[None, :] == self.control[rows][:, None]
-        available = (
-            ~self.opened[rows]
-            & (self.enrolled[rows][:, None] >= open_patients[None, :])
-            & (time[:, None] >= open_months[None, :])
+        open_now = arms_to_open(
+            self.spec,
+            opened=self.opened[rows],
+            active=self.active[rows],
+            control=self.control[rows],
+            n_enrolled_total=self.enrolled[rows],
+            month=time,
         )
-        experimental = available & ~is_control
-        if spec.max_active_arms is not None:
-            n_open = (self.active[rows] & ~is_control).sum(axis=1)
-            slots = np.maximum(spec.max_active_arms - n_open, 0)
-            experimental &= np.cumsum(experimental, axis=1) <= slots[:, None]
-        open_now = experimental | (available & is_control)
         if not open_now.any():
             return False
         self.opened[rows] |= open_now
