@@ -268,22 +268,30 @@ class Chunk:
         return alpha, beta
 
     def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
+        """P(better than control by `margin`) of the active experimental arms (NaN for the
+        control, arms out of the analysis, and designs without a control)."""
         alpha, beta = self._posterior(rows)
         control = self.control[rows]
         n_c, y_c = self._control_counts(rows)
         spec = self.spec
-        p = beta_p_better(
-            alpha,
-            beta,
-            spec.prior_alpha + y_c,
-            spec.prior_beta + (n_c - y_c),
-            margin,
-            spec.higher_is_better,
+        wanted = (
+            self.active[rows]
+            & (control[:, None] >= 0)
+            & (np.arange(self.n_arms)[None, :] != control[:, None])
         )
-        not_experimental = (control[:, None] < 0) | (
-            np.arange(self.n_arms)[None, :] == control[:, None]
-        )
-        return np.where(not_experimental, np.nan, p)
+        p = np.full(alpha.shape, np.nan)
+        if wanted.any():
+            # Only the pairs that matter go through the quadrature (arms that left the
+            # analysis and the control's own column would be wasted work).
+            p[wanted] = beta_p_better(
+                alpha[wanted],
+                beta[wanted],
+                spec.prior_alpha + y_c[wanted],
+                spec.prior_beta + (n_c - y_c)[wanted],
+                margin,
+                spec.higher_is_better,
+            )
+        return p
 
     def _decision_probabilities(self, rows: np.ndarray, active: np.ndarray):
         """P(best), P(better than control) with the efficacy and the futility margins, and the
