@@ -163,7 +163,7 @@ def run(
             console.rule(f"sub-study {result.scenario.name}")
         print_oc_tables(result.metrics, result.scenario.arm_ids, result.scenario.control_id)
         console.print(
-            f"Results: {result.out_dir}/summary.json, summary.csv, trials.parquet "
-            f"({trials} trials per design × truth, seed {seed})",
+            f"Results: {result.out_dir}/report.html (and report.md), summary.json, "
+            f"summary.csv, trials.parquet ({trials} trials per design × truth, seed {seed})",
             markup=False,
         )
