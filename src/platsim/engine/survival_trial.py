@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
+from platsim.engine.draws import patient_exponentials
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
 from platsim.engine.survival_data import calendar_time_of_event, events_and_exposure, follow_up
 from platsim.engine.trial import Chunk
@@ -27,20 +27,10 @@ class SurvivalChunk(Chunk):
     """A chunk of time-to-event trials (internal)."""
 
     # ------------------------------------------------------------------ hooks
-    def _draw(self, rng: np.random.Generator) -> np.ndarray:
-        spec, n, n_patients = self.spec, self.n_sims, self.n_patients
-        streams = chunk_streams(rng)
-        self._streams = streams
-        gaps = patient_exponentials(streams["entry_gaps"], n, n_patients)
+    def _draw_outcomes(self, streams: dict[str, np.random.Generator]) -> None:
+        n, n_patients = self.n_sims, self.n_patients
         self.event_e = patient_exponentials(streams["outcome"], n, n_patients)
         self.dropout_e = patient_exponentials(streams["dropout"], n, n_patients)
-        self.allocation_u = patient_uniforms(streams["allocation"], n, n_patients)
-        self.tie_u = (
-            streams["ties"].random((n, spec.n_looks, spec.n_arms))
-            if spec.randomization == "blocked"
-            else None
-        )
-        return gaps
 
     def _init_endpoint_state(self) -> None:
         spec = self.spec

@@ -106,7 +106,7 @@ class Chunk:
         streams = chunk_streams(rng)
         self._streams = streams
         gaps = patient_exponentials(streams["entry_gaps"], n, n_patients)
-        self.outcome_u = patient_uniforms(streams["outcome"], n, n_patients)
+        self._draw_outcomes(streams)
         self.allocation_u = patient_uniforms(streams["allocation"], n, n_patients)
         self.tie_u = (
             streams["ties"].random((n, spec.n_looks, spec.n_arms))
@@ -114,6 +114,10 @@ class Chunk:
             else None
         )
         return gaps
+
+    def _draw_outcomes(self, streams: dict[str, np.random.Generator]) -> None:
+        """The endpoint's per-patient draws (binary: one uniform per patient)."""
+        self.outcome_u = patient_uniforms(streams["outcome"], self.n_sims, self.n_patients)
 
     def _init_endpoint_state(self) -> None:
         shape = (self.n_sims, self.n_arms)
