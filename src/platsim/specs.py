@@ -152,6 +152,7 @@ def _platform_fields(scenario: Scenario, design: Design, truth_name: str) -> dic
         ),
         "max_active_arms": design.max_active_arms,
         "concurrent_controls": design.control_comparison == "concurrent",
+        "period_adjusted": design.control_comparison == "period_adjusted",
         "trend_per_month": trend.per_month if trend is not None else 0.0,
         "trend_step_month": trend.step_at_month if trend is not None else None,
         "trend_step": trend.step if trend is not None else 0.0,

@@ -120,6 +120,9 @@ class TrialSpec:
     max_active_arms: int | None = None
     #: Compare each arm with the controls randomized while it was open (else all controls).
     concurrent_controls: bool = True
+    #: Compare each arm with the control period by period (periods bounded by arm entries
+    #: and exits), combining per-period contrasts (see engine/periods.py).
+    period_adjusted: bool = False
     #: Time trend of every arm's truth by calendar month of entry: logit scale for binary
     #: endpoints, log hazard for time-to-event: + per_month · t + step · 1(t ≥ step_month).
     trend_per_month: float = 0.0

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special
 
 from platsim.engine.draws import patient_exponentials
+from platsim.engine.periods import combine, log_hazard_contrast, period_counts
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
 from platsim.engine.survival_data import calendar_time_of_event, events_and_exposure, follow_up
 from platsim.engine.trial import Chunk
@@ -262,7 +263,30 @@ class SurvivalChunk(Chunk):
             c_rate[:, k] = spec.prior_rate + exposure[:, 0, self.piece]
         return c_shape, c_rate
 
+    def _p_better_by_period(self, rows: np.ndarray) -> np.ndarray:
+        """Period-adjusted P(HR < 1): log hazard ratios per period (of entry), combined."""
+        followed = getattr(self, "_followed", None)
+        if followed is None:
+            return np.where(self._comparable(rows), 0.5, np.nan)
+        cached_rows, observed, had_event = followed
+        position = np.searchsorted(cached_rows, rows)
+        observed, had_event = observed[position], had_event[position]
+        width = observed.shape[1]
+        period = self._periods(rows)[:, :width]
+        arm = self.arm[rows, :width]
+        enrolled = np.arange(width)[None, :] < self.enrolled[rows][:, None]
+        events = period_counts(period, arm, enrolled, had_event.astype(float), self.n_arms)
+        exposure = period_counts(period, arm, enrolled, observed, self.n_arms)
+        idx = np.arange(rows.size)
+        control = np.maximum(self.control[rows], 0)
+        e_c, x_c = events[idx, control][:, None, :], exposure[idx, control][:, None, :]
+        contrast, variance = log_hazard_contrast(events, exposure, e_c, x_c)
+        p = combine(contrast, variance, (exposure > 0) & (x_c > 0))
+        return np.where(self._comparable(rows), p, np.nan)
+
     def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
+        if self.spec.period_adjusted:
+            return self._p_better_by_period(rows)
         shape, rate = self._gamma(rows)
         control = self.control[rows]
         c_shape, c_rate = self._control_gamma(rows)

@@ -17,6 +17,7 @@ from platsim.engine.accrual import entry_times_months
 from platsim.engine.allocation import allocation_probabilities
 from platsim.engine.decisions import arms_to_open, decide
 from platsim.engine.draws import chunk_streams, patient_exponentials, patient_uniforms
+from platsim.engine.periods import combine, log_odds_contrast, patient_periods, period_counts
 from platsim.engine.quadrature import beta_p_best, beta_p_better
 from platsim.engine.records import TrialRecords, records_class
 from platsim.engine.spec import TrialSpec
@@ -276,8 +277,10 @@ class Chunk:
         control, arms out of the analysis, and designs without a control)."""
         alpha, beta = self._posterior(rows)
         control = self.control[rows]
-        n_c, y_c = self._control_counts(rows)
         spec = self.spec
+        if spec.period_adjusted:
+            return self._p_better_by_period(rows)
+        n_c, y_c = self._control_counts(rows)
         wanted = (
             self.active[rows]
             & (control[:, None] >= 0)
@@ -296,6 +299,36 @@ class Chunk:
                 spec.higher_is_better,
             )
         return p
+
+    def _periods(self, rows: np.ndarray) -> np.ndarray:
+        """Period of every patient (bounded by arm entries and exits), (rows, patients)."""
+        close = np.where(self.decision_n[rows] >= 0, self.decision_n[rows], -1)
+        return patient_periods(self.open_n[rows], close, self.n_patients)
+
+    def _comparable(self, rows: np.ndarray) -> np.ndarray:
+        control = self.control[rows]
+        return (
+            self.active[rows]
+            & (control[:, None] >= 0)
+            & (np.arange(self.n_arms)[None, :] != control[:, None])
+        )
+
+    def _p_better_by_period(self, rows: np.ndarray) -> np.ndarray:
+        """Period-adjusted P(better than control): log-odds ratios per period, combined."""
+        period = self._periods(rows)
+        cols = np.arange(self.n_patients)[None, :]
+        seen = cols < self.observed[rows][:, None]
+        arm = self.arm[rows]
+        n = period_counts(period, arm, seen, np.ones(arm.shape), self.n_arms)
+        y = period_counts(period, arm, seen, self.responded[rows].astype(float), self.n_arms)
+        idx = np.arange(rows.size)
+        control = np.maximum(self.control[rows], 0)
+        n_c, y_c = n[idx, control][:, None, :], y[idx, control][:, None, :]
+        contrast, variance = log_odds_contrast(y, n, y_c, n_c)
+        p = combine(contrast, variance, (n > 0) & (n_c > 0))
+        if not self.spec.higher_is_better:
+            p = 1.0 - p
+        return np.where(self._comparable(rows), p, np.nan)
 
     def _decision_probabilities(self, rows: np.ndarray, active: np.ndarray):
         """P(best), P(better than control) with the efficacy and the futility margins, and the

@@ -500,6 +500,16 @@ def _check_design(
             "graduate, stop_trial",
             repr(on_efficacy),
         )
+    if design.get("control_comparison") == "period_adjusted":
+        for rule in ("efficacy", "futility"):
+            margin = _mapping(decisions.get(rule)).get("margin")
+            if isinstance(margin, int | float) and margin != 0:
+                yield RawProblem(
+                    (*path, "decisions", rule, "margin"),
+                    "a period-adjusted comparison supports margin 0 only",
+                    "0, or control_comparison: concurrent",
+                    repr(margin),
+                )
     max_per_arm = decisions.get("max_per_arm")
     if _is_int(max_per_arm) and max_patients is not None and max_per_arm > max_patients:
         yield RawProblem(

@@ -380,7 +380,7 @@ class Design(_Frozen):
     #: At most this many experimental arms open at once; the others wait in arm order.
     max_active_arms: PositiveInt | None = None
     #: Each arm against the controls randomized while it was open (concurrent), or all.
-    control_comparison: Literal["concurrent", "pooled"] = "concurrent"
+    control_comparison: Literal["concurrent", "pooled", "period_adjusted"] = "concurrent"
 
 
 class TimeTrend(_Frozen):
