@@ -191,7 +191,6 @@ def assert_records_follow_contract(spec: TrialSpec, records, p: Patients, tau) -
     )
 
 
-
 CONTRACT_CASES = {
     # Final analysis 6 months after the last entry; dropout on both arms.
     "follow_up": dict(follow_up_months=6.0, dropout_per_month=np.array([0.02, 0.05])),

@@ -21,8 +21,7 @@ def validate(
             for sub in scenario.substudies
         )
         console.print(
-            f"{path}: valid — master protocol with {len(scenario.substudies)} sub-studies: "
-            f"{subs}",
+            f"{path}: valid — master protocol with {len(scenario.substudies)} sub-studies: {subs}",
             markup=False,
         )
         return
