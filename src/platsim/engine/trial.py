@@ -136,7 +136,7 @@ class Chunk:
     def run(self) -> TrialRecords:
         everyone = np.arange(self.n_sims)
         self._open_arms(everyone, np.zeros(self.n_sims))
-        prior_p_best = self._decision_probabilities(everyone, self.active)[0]
+        prior_p_best = self._p_best(everyone, self.active)
         self.probs = self._allocation(everyone, self.active, prior_p_best)
         self.allocation_history[:, 0] = self.probs
         for look in range(self.spec.n_looks):
