@@ -93,7 +93,7 @@ _NEG_BIG = -1.0e4
 #: Largest |z| at which ``exp(-z)`` is evaluated for Gamma posteriors (avoids overflow).
 _EXP_CLIP = 700.0
 #: Gauss-Legendre nodes per panel for pairwise probabilities.
-_PAIR_NODES = 12
+_PAIR_NODES = 10
 #: Log-density drops of the per-posterior breakpoints for pairwise probabilities.
 _PAIR_DROPS = (1.0, 5.0, 23.0)
 #: Extra breakpoints (distances on the w scale) where a margin cuts into a posterior's mass.
