@@ -51,10 +51,6 @@ class Cells:
     trials: np.ndarray
     successes: np.ndarray
 
-    @property
-    def n_cells(self) -> int:
-        return len(self.arm)
-
 
 def piece_edges(spec: TrialSpec) -> np.ndarray:
     """Edges of the analysis pieces in months since entry: [0, c₁, …, ∞]."""

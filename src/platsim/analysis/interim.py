@@ -138,10 +138,6 @@ class InterimAnalysis:
     def rate_name(self) -> str:
         return "hazard per month" if self.is_survival else "response probability"
 
-    @property
-    def effect_name(self) -> str:
-        return "hazard ratio vs control" if self.is_survival else "difference vs control"
-
     def rate_summary(self, k: int) -> Interval:
         draws = self.rate_draws[..., k].ravel()
         lo, hi = np.quantile(draws, [0.025, 0.975])

@@ -82,10 +82,6 @@ class ComparisonRow:
     mcse_paired: float
     mcse_unpaired: float
 
-    @property
-    def is_reference(self) -> bool:
-        return self.design == self.reference
-
 
 @dataclass
 class ComparisonResult:

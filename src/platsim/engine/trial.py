@@ -275,17 +275,12 @@ class Chunk:
     def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
         """P(better than control by `margin`) of the active experimental arms (NaN for the
         control, arms out of the analysis, and designs without a control)."""
-        alpha, beta = self._posterior(rows)
-        control = self.control[rows]
         spec = self.spec
         if spec.period_adjusted:
             return self._p_better_by_period(rows)
+        alpha, beta = self._posterior(rows)
         n_c, y_c = self._control_counts(rows)
-        wanted = (
-            self.active[rows]
-            & (control[:, None] >= 0)
-            & (np.arange(self.n_arms)[None, :] != control[:, None])
-        )
+        wanted = self._comparable(rows)
         p = np.full(alpha.shape, np.nan)
         if wanted.any():
             # Only the pairs that matter go through the quadrature (arms that left the

@@ -154,15 +154,6 @@ class ArmTruth(_Frozen):
                 raise ValueError("the last piece must end at .inf")
         return self
 
-    @property
-    def is_relative(self) -> bool:
-        """Defined relative to the control arm's truth."""
-        return self.hazard_ratio is not None
-
-
-#: Kept for readers of earlier versions: binary truths are ArmTruth with `p`.
-BinaryTruth = ArmTruth
-
 
 class Accrual(_Frozen):
     """Poisson accrual; the rate ramps up linearly from 0 over `ramp_up_months`."""
@@ -185,9 +176,6 @@ class Prior(_Frozen):
     beta: PositiveFloat = defaults.BETA_PRIOR_BETA
     shape: PositiveFloat = defaults.GAMMA_PRIOR_SHAPE
     rate: PositiveFloat = defaults.GAMMA_PRIOR_RATE
-
-
-BetaPrior = Prior
 
 
 class ControlShare(_Frozen):
