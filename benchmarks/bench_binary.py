@@ -33,9 +33,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import datetime as _dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -47,9 +45,7 @@ for _path in (ROOT / "src", ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import scipy  # noqa: E402
-
-from platsim.engine.records import TrialRecords  # noqa: E402
+from bench_common import agreement, machine_info, pin_to_one_core, run_chunked  # noqa: E402
 from platsim.engine.spec import TrialSpec  # noqa: E402
 
 TARGET_TRIALS_PER_SECOND = 2000.0
@@ -120,48 +116,13 @@ def load_reference():
     return simulate_trials_reference
 
 
-def pin_to_one_core() -> int | None:
-    """Pin this process to one CPU where the OS allows it; return that CPU."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return cpu
-
-
-def run_chunked(simulate, spec: TrialSpec, n_trials: int, chunk_size: int) -> TrialRecords:
-    sizes = [chunk_size] * (n_trials // chunk_size)
-    if n_trials % chunk_size:
-        sizes.append(n_trials % chunk_size)
-    seeds = np.random.SeedSequence(SEED).spawn(len(sizes))
-    parts = [simulate(spec, np.random.default_rng(s), n) for s, n in zip(seeds, sizes, strict=True)]
-    return TrialRecords.concatenate(parts)
-
-
-def agreement(a: TrialRecords, b: TrialRecords) -> dict[str, float]:
-    """Share of trials whose integer records are identical, and the largest P(best) gap."""
-    same_trial = (
-        (a.status == b.status).all(axis=1)
-        & (a.n_enrolled == b.n_enrolled).all(axis=1)
-        & (a.n_responses == b.n_responses).all(axis=1)
-        & (a.decision_look == b.decision_look).all(axis=1)
-        & (a.total_n == b.total_n)
-        & (a.stop_reason == b.stop_reason)
-        & (a.selected_arm == b.selected_arm)
-    )
-    return {
-        "share_identical_trials": float(same_trial.mean()),
-        "max_abs_p_best_difference": float(np.nanmax(np.abs(a.p_best - b.p_best))),
-    }
-
-
 def bench_design(name, spec, engine, reference, args) -> dict:
     # Warm-up (imports, caches, first-touch allocations).
     engine(spec, np.random.default_rng(0), min(args.chunk_size, 200))
     times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        run_chunked(engine, spec, args.trials, args.chunk_size)
+        run_chunked(engine, spec, args.trials, args.chunk_size, SEED)
         times.append(time.perf_counter() - start)
     engine_tps = args.trials / min(times)
 
@@ -199,30 +160,6 @@ def bench_design(name, spec, engine, reference, args) -> dict:
         f"identical trials {result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
     )
     return result
-
-
-def machine_info(cpu: int | None) -> dict:
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "platform": platform.platform(),
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "pinned_cpu": cpu,
-        "threads": {
-            v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-        },
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

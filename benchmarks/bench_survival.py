@@ -37,9 +37,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import datetime as _dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -52,8 +50,7 @@ for _path in (ROOT, ROOT / "src"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import scipy  # noqa: E402
-
+from bench_common import agreement, machine_info, pin_to_one_core, run_chunked  # noqa: E402
 from platsim.engine.records import SurvivalTrialRecords  # noqa: E402
 from platsim.engine.spec import TrialSpec  # noqa: E402
 from platsim.truth import survival  # noqa: E402
@@ -140,44 +137,6 @@ def load_reference():
     return simulate_survival_reference
 
 
-def pin_to_one_core() -> int | None:
-    """Pin this process to one CPU where the OS allows it; return that CPU."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return cpu
-
-
-def run_chunked(simulate, spec: TrialSpec, n_trials: int, chunk_size: int) -> SurvivalTrialRecords:
-    sizes = [chunk_size] * (n_trials // chunk_size)
-    if n_trials % chunk_size:
-        sizes.append(n_trials % chunk_size)
-    seeds = np.random.SeedSequence(SEED).spawn(len(sizes))
-    parts = [simulate(spec, np.random.default_rng(s), n) for s, n in zip(seeds, sizes, strict=True)]
-    return SurvivalTrialRecords.concatenate(parts)
-
-
-def agreement(a: SurvivalTrialRecords, b: SurvivalTrialRecords) -> dict[str, float]:
-    """Share of trials whose integer records are identical, and the largest P(best) gap."""
-    same_trial = (
-        (a.status == b.status).all(axis=1)
-        & (a.n_enrolled == b.n_enrolled).all(axis=1)
-        & (a.n_responses == b.n_responses).all(axis=1)
-        & (a.decision_look == b.decision_look).all(axis=1)
-        & (a.total_n == b.total_n)
-        & (a.stop_reason == b.stop_reason)
-        & (a.selected_arm == b.selected_arm)
-    )
-    return {
-        "share_identical_trials": float(same_trial.mean()),
-        "max_abs_p_best_difference": float(np.nanmax(np.abs(a.p_best - b.p_best))),
-        "max_abs_duration_difference_months": float(
-            np.max(np.abs(a.duration_months - b.duration_months))
-        ),
-    }
-
-
 def summary(records: SurvivalTrialRecords) -> dict:
     """A few operating characteristics of the timed run (to see that it did real work)."""
     graduated = (records.status == 1).mean(axis=0)
@@ -196,7 +155,7 @@ def bench_design(name, spec, engine, reference, args) -> dict:
     records = None
     for _ in range(args.repeats):
         start = time.perf_counter()
-        records = run_chunked(engine, spec, args.trials, args.chunk_size)
+        records = run_chunked(engine, spec, args.trials, args.chunk_size, SEED)
         times.append(time.perf_counter() - start)
     engine_tps = args.trials / min(times)
 
@@ -243,32 +202,6 @@ def bench_design(name, spec, engine, reference, args) -> dict:
         f"identical trials {result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
     )
     return result
-
-
-def machine_info(cpu: int | None) -> dict:
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "platform": platform.platform(),
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "pinned_cpu": cpu,
-        "load_average_at_start": list(load) if load is not None else None,
-        "threads": {
-            v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-        },
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
