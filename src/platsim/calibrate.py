@@ -34,11 +34,9 @@ status is ``efficacy`` or ``best``.
 from __future__ import annotations
 
 import math
-import platform
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Literal
@@ -46,15 +44,15 @@ from typing import Literal
 import numpy as np
 import yaml
 
-from platsim import __version__
 from platsim.engine import spec as codes
 from platsim.engine.records import TrialRecords
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError, UserInputError
 from platsim.executors import ChunkExecutor, make_executor
+from platsim.provenance import run_metadata
 from platsim.results.metrics import null_arms
 from platsim.scenario import defaults
-from platsim.scenario.load import load_scenario, parse_scenario, scenario_file_hash
+from platsim.scenario.load import load_scenario, parse_scenario
 from platsim.scenario.schema import Scenario
 from platsim.scenario.yaml_lines import load_yaml_with_lines
 from platsim.simulate import simulate_design_truth, write_atomically
@@ -757,18 +755,9 @@ def calibrate(
             )
     finally:
         executor.close()
-    meta: dict[str, object] = {
-        "scenario": scenario.name,
-        "scenario_file": str(scenario_path),
-        "scenario_sha256": scenario_file_hash(scenario_path),
-        "n_trials": n_trials,
-        "seed": seed,
-        "chunk_size": chunk_size,
-        "platsim_version": __version__,
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    meta = run_metadata(
+        scenario, scenario_path, n_trials=n_trials, seed=seed, chunk_size=chunk_size
+    )
     return CalibrationResult(
         scenario=scenario.name,
         scenario_file=str(scenario_path),

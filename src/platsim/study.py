@@ -8,19 +8,17 @@ finished chunks under ``chunks/<design>/<truth>/`` so an interrupted run loses n
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from platsim import __version__
 from platsim.engine.records import TrialRecords
 from platsim.errors import ArgumentError
 from platsim.executors import ChunkExecutor, make_executor
+from platsim.provenance import run_metadata
 from platsim.results.metrics import MetricRow, operating_characteristics
 from platsim.results.summary import summary_csv_text, summary_json_text
 from platsim.results.table import records_table, write_parquet
@@ -92,22 +90,17 @@ def run_study(
         n_chunks=len(chunk_sizes(n_trials, chunk_size)),
         numpy_version=np.__version__,
     )
-    meta: dict[str, object] = {
-        "scenario": scenario.name,
-        "scenario_title": scenario.title,
-        "scenario_file": str(scenario_path),
-        "scenario_sha256": file_hash,
-        "n_trials": n_trials,
-        "seed": seed,
-        "chunk_size": chunk_size,
-        "seed_record": seed_record.to_dict(),
-        "platsim_version": __version__,
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
-        "designs": design_names,
-        "truths": truth_names,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    meta = run_metadata(
+        scenario,
+        scenario_path,
+        n_trials=n_trials,
+        seed=seed,
+        chunk_size=chunk_size,
+        file_hash=file_hash,
+        seed_record=seed_record.to_dict(),
+        designs=design_names,
+        truths=truth_names,
+    )
     result = StudyResult(scenario=scenario, out_dir=out_dir, metrics=[], meta=meta)
     tables: list[pa.Table] = []
     executor = make_executor(workers, dask)

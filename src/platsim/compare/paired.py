@@ -18,20 +18,18 @@ gives a difference and a paired MCSE of exactly 0.
 from __future__ import annotations
 
 import math
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from platsim import __version__
 from platsim.engine import spec as codes
 from platsim.engine.records import TrialRecords
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError
 from platsim.executors import make_executor
+from platsim.provenance import run_metadata
 from platsim.results.metrics import (
     MetricRow,
     null_arms,
@@ -39,7 +37,7 @@ from platsim.results.metrics import (
     truly_best_arms,
 )
 from platsim.scenario import defaults
-from platsim.scenario.load import load_scenario, scenario_file_hash
+from platsim.scenario.load import load_scenario
 from platsim.scenario.schema import Scenario
 from platsim.simulate import ProgressCallback, simulate_design_truth
 from platsim.specs import build_trial_spec
@@ -285,22 +283,16 @@ def run_comparison(
             rows.extend(compare_records(truth, records, specs, metrics, reference))
     finally:
         executor.close()
-    meta: dict[str, object] = {
-        "scenario": scenario.name,
-        "scenario_title": scenario.title,
-        "scenario_file": str(scenario_path),
-        "scenario_sha256": scenario_file_hash(scenario_path),
-        "designs": design_names,
-        "truths": truth_names,
-        "reference": reference,
-        "n_trials": n_trials,
-        "seed": seed,
-        "chunk_size": chunk_size,
-        "platsim_version": __version__,
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    meta = run_metadata(
+        scenario,
+        scenario_path,
+        n_trials=n_trials,
+        seed=seed,
+        chunk_size=chunk_size,
+        designs=design_names,
+        truths=truth_names,
+        reference=reference,
+    )
     return ComparisonResult(
         scenario=scenario,
         designs=design_names,
