@@ -28,7 +28,12 @@ from platsim.engine import spec as codes
 from platsim.engine.accrual import entry_times_months
 from platsim.engine.quadrature import gamma_p_ratio_below
 from platsim.engine.spec import TrialSpec
-from platsim.engine.survival_data import calendar_time_of_event, events_and_exposure, follow_up
+from platsim.engine.survival_data import (
+    calendar_time_of_event,
+    events_and_exposure,
+    follow_up,
+    follow_up_from_calendar,
+)
 from platsim.engine.trial import simulate_trials
 from platsim.truth import survival as sv
 
@@ -507,6 +512,32 @@ def test_expected_events_and_exposure_by_calendar_time():
     mcse = np.sqrt(p_by_t * (1 - p_by_t) / n_sims)
     assert abs((hundredth <= t).mean() - p_by_t) < 4 * mcse
     np.testing.assert_array_equal(hundredth <= t, events[:, 0] >= 100)
+
+
+@pytest.mark.parametrize("with_dropout", [True, False])
+def test_follow_up_from_calendar_is_follow_up(with_dropout):
+    # 2,000 trials × 300 patients, seed 53, some patients not enrolled, looks at months
+    # 5–30 (ties at the look included: one event is put exactly on its trial's look).
+    n_sims, n = 2_000, 300
+    rng = np.random.default_rng(53)
+    entry = entry_times_months(np.cumsum(rng.standard_exponential((n_sims, n)), axis=1), 12.0)
+    event_time = CONTROL.inverse(rng.standard_exponential((n_sims, n)))
+    dropout_time = (
+        rng.standard_exponential((n_sims, n)) / 0.03
+        if with_dropout
+        else np.full((n_sims, n), np.inf)
+    )
+    look = rng.uniform(5.0, 30.0, n_sims)
+    event_time[:, 0] = look - entry[:, 0]
+    enrolled = np.arange(n)[None, :] < rng.integers(1, n + 1, n_sims)[:, None]
+    calendar = np.where(event_time <= dropout_time, entry + event_time, np.inf)
+    fast = follow_up_from_calendar(
+        entry, event_time, dropout_time if with_dropout else None, calendar, enrolled, look
+    )
+    slow = follow_up(entry, event_time, dropout_time, enrolled, look)
+    np.testing.assert_array_equal(fast[1], slow[1])
+    np.testing.assert_array_equal(fast[0], slow[0])
+    assert slow[1].any() and (~slow[1] & enrolled).any()
 
 
 @pytest.mark.slow

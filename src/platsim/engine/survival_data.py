@@ -41,6 +41,31 @@ def follow_up(
     return observed, had_event
 
 
+def follow_up_from_calendar(
+    entry: np.ndarray,
+    event_time: np.ndarray,
+    dropout_time: np.ndarray | None,
+    calendar_event: np.ndarray,
+    enrolled: np.ndarray,
+    look_time: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`follow_up` when the calendar month of each observable event is already known.
+
+    `calendar_event` is entry + event time where the event comes before dropout, else ∞;
+    `dropout_time` None means no dropout. Gives exactly `follow_up`'s result with fewer
+    passes over the arrays (the engine keeps `calendar_event` as patients are assigned).
+    """
+    had_event = calendar_event <= look_time[:, None]
+    had_event &= enrolled
+    window = look_time[:, None] - entry
+    np.maximum(window, 0.0, out=window)
+    if dropout_time is not None:
+        np.minimum(window, dropout_time, out=window)
+    observed = np.where(had_event, event_time, window)
+    observed[~enrolled] = 0.0
+    return observed, had_event
+
+
 def events_and_exposure(
     arm: np.ndarray,
     observed_months: np.ndarray,

@@ -18,8 +18,8 @@ from scipy import special
 from platsim.engine.draws import patient_exponentials
 from platsim.engine.periods import combine, log_hazard_contrast, period_counts
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
-from platsim.engine.survival_data import calendar_time_of_event, events_and_exposure, follow_up
-from platsim.engine.trial import Chunk
+from platsim.engine.survival_data import events_and_exposure, follow_up_from_calendar
+from platsim.engine.trial import Chunk, _count_by_arm
 
 _LN2 = float(np.log(2.0))
 
@@ -39,6 +39,9 @@ class SurvivalChunk(Chunk):
         patients = (self.n_sims, self.n_patients)
         self.event_time = np.full(patients, np.inf)
         self.dropout_time = np.full(patients, np.inf)
+        # entry + event time if the event comes before dropout, else ∞: the calendar month
+        # at which the event is observed (what looks and follow-up compare with).
+        self.calendar_event = np.full(patients, np.inf)
         self.cut_points = np.asarray(spec.cut_points_months, dtype=float)
         self.n_pieces = len(self.cut_points) + 1
         self.piece = spec.decision_piece % self.n_pieces
@@ -55,6 +58,9 @@ class SurvivalChunk(Chunk):
             setattr(self, name, np.zeros(shape))
         self.snap_n = np.zeros(shape, dtype=np.int32)
         self.rows_all = np.arange(self.n_sims)
+        # Columns [0, assigned_upto) have an arm and outcomes under the current allocation:
+        # the randomized patients, then (event-driven looks) tentatively assigned ones.
+        self.assigned_upto = np.zeros(self.n_sims, dtype=np.int64)
 
     def _potential_outcomes(self) -> None:
         """Each patient's event and dropout time under every arm, computed once per chunk
@@ -88,17 +94,25 @@ class SurvivalChunk(Chunk):
     def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
         if not hasattr(self, "event_by_arm"):
             self._potential_outcomes()
-        arm_index = np.clip(assigned, 0, self.n_arms - 1)[..., None]
-        events = np.take_along_axis(self.event_by_arm[rows, lo:hi], arm_index, axis=-1)[..., 0]
+        arm_index = np.clip(assigned, 0, self.n_arms - 1)
+        # One flat gather of each patient's event time under their arm.
+        flat = (rows[:, None] * self.n_patients + np.arange(lo, hi)[None, :]) * self.n_arms
+        events = self.event_by_arm.reshape(-1)[flat + arm_index]
         window = self.event_time[rows, lo:hi]
         window[in_block] = events[in_block]
         self.event_time[rows, lo:hi] = window
         if self.has_dropout:
             with np.errstate(divide="ignore"):
-                dropout = self.dropout_e[rows, lo:hi] / self.dropout_rates[arm_index[..., 0]]
+                dropout = self.dropout_e[rows, lo:hi] / self.dropout_rates[arm_index]
             window = self.dropout_time[rows, lo:hi]
             window[in_block] = dropout[in_block]
             self.dropout_time[rows, lo:hi] = window
+            events = np.where(events <= dropout, events + self.entry[rows, lo:hi], np.inf)
+        else:
+            events = events + self.entry[rows, lo:hi]
+        window = self.calendar_event[rows, lo:hi]
+        window[in_block] = events[in_block]
+        self.calendar_event[rows, lo:hi] = window
 
     # ------------------------------------------------------------------ looks
     def _plan_look(self, look: int, is_final: bool):
@@ -106,11 +120,8 @@ class SurvivalChunk(Chunk):
         rows = np.flatnonzero(self.running)
         if rows.size == 0:
             return None
-        needs_tentative = spec.look_kind == "events" or spec.end_events is not None
-        if needs_tentative:
-            # Simple randomization: the patients still to come would get these arms under the
-            # current allocation; a prefix of them is what the next look's enrolment commits.
-            self._assign_remaining(rows)
+        # The allocation changed at the last analysis: earlier tentative arms are stale.
+        np.copyto(self.assigned_upto, self.enrolled)
         end_time = self._final_time(rows)
         if is_final:
             look_time = end_time
@@ -137,14 +148,58 @@ class SurvivalChunk(Chunk):
         return self._event_time_of(rows, count, control_only=spec.events_in_control)
 
     def _event_time_of(self, rows: np.ndarray, count: int, control_only: bool) -> np.ndarray:
+        """Calendar month of the `count`-th observable event (of the control arm only with
+        `control_only`) among patients 0 … enrolment_end − 1, ∞ if it never happens.
+
+        Patients not yet randomized count with their tentative arms (simple randomization
+        under the current allocation). Only a prefix of them is assigned: once the event
+        time found among the first m patients is no later than patient m's entry, no later
+        patient can change it (their events come after their entry), so the answer is
+        exact without assigning the rest.
+        """
         spec = self.spec
-        cols = np.arange(self.n_patients)[None, :]
-        allowed = cols < self.enrolment_end[rows][:, None]
-        if control_only and spec.control_index is not None:
-            allowed &= self.arm[rows] == self.control[rows][:, None]
-        return calendar_time_of_event(
-            self.entry[rows], self.event_time[rows], self.dropout_time[rows], count, allowed
-        )
+        restrict = control_only and spec.control_index is not None
+        result = np.full(rows.size, np.inf)
+        pending = np.arange(rows.size)
+        step = max(2 * count, 64)
+        upto = np.minimum(self.enrolled[rows] + step, self.enrolment_end[rows])
+        while pending.size:
+            sub = rows[pending]
+            end = self.enrolment_end[sub]
+            self._assign_upto(sub, upto)
+            width = int(upto.max())
+            if count > width:
+                time = np.full(sub.size, np.inf)
+            else:
+                allowed = np.arange(width)[None, :] < upto[:, None]
+                if restrict:
+                    allowed &= self.arm[sub, :width] == self.control[sub][:, None]
+                calendar = np.where(allowed, self.calendar_event[sub, :width], np.inf)
+                time = np.partition(calendar, count - 1, axis=1)[:, count - 1]
+            complete = upto >= end
+            next_entry = self.entry[sub, np.minimum(upto, self.n_patients - 1)]
+            done = complete | (time <= next_entry)
+            result[pending[done]] = time[done]
+            pending, upto, end = pending[~done], upto[~done], end[~done]
+            step *= 2
+            upto = np.minimum(upto + step, end)
+        return result
+
+    def _assign_upto(self, rows: np.ndarray, upto: np.ndarray) -> None:
+        """Give patients assigned_upto … upto − 1 of each row their (tentative) arm and
+        outcomes under the current allocation (simple randomization)."""
+        start = self.assigned_upto[rows]
+        lo, hi = int(start.min()), int(upto.max())
+        if hi <= lo:
+            return
+        cols = np.arange(lo, hi)
+        new = (cols[None, :] >= start[:, None]) & (cols[None, :] < upto[:, None])
+        assigned = self._simple_arms(rows, lo, hi)
+        window = self.arm[rows, lo:hi]
+        window[new] = assigned[new]
+        self.arm[rows, lo:hi] = window
+        self._set_outcomes(rows, lo, hi, assigned, new)
+        self.assigned_upto[rows] = np.maximum(start, upto)
 
     def _final_time(self, rows: np.ndarray) -> np.ndarray:
         """Calendar month of the final analysis, given what is known now."""
@@ -158,6 +213,8 @@ class SurvivalChunk(Chunk):
             end = self._event_time_of(rows, spec.end_events, control_only=False)
             # If that many events never happen (cure fraction, dropout), the final analysis
             # is after the follow-up, or at the last observable event.
+            if spec.follow_up_months is None:
+                self._assign_upto(rows, self.enrolment_end[rows])
             cols = np.arange(self.n_patients)[None, :]
             calendar = np.where(
                 (self.event_time[rows] <= self.dropout_time[rows])
@@ -176,29 +233,31 @@ class SurvivalChunk(Chunk):
             end = np.minimum(end, spec.max_duration_months)
         return end
 
-    def _assign_remaining(self, rows: np.ndarray) -> None:
-        start = self.enrolled[rows]
-        end = self.enrolment_end[rows]
-        lo, hi = int(start.min()), int(end.max())
-        if hi <= lo:
+    def _enrol(self, rows: np.ndarray, target: np.ndarray, block: np.ndarray) -> None:
+        if self.spec.randomization == "blocked":
+            super()._enrol(rows, target, block)
+            np.copyto(self.assigned_upto, self.enrolled)
             return
-        cols = np.arange(lo, hi)
-        remaining = (cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])
-        assigned = self._simple_arms(rows, lo, hi)
-        window = self.arm[rows, lo:hi]
-        window[remaining] = assigned[remaining]
-        self.arm[rows, lo:hi] = window
-        self._set_outcomes(rows, lo, hi, assigned, remaining)
+        # Simple randomization: the patients enrolled now keep their tentative arms.
+        start = self.enrolled[rows]
+        self._assign_upto(rows, target)
+        lo, hi = int(start.min()), int(target.max())
+        if hi > lo:
+            cols = np.arange(lo, hi)
+            in_block = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
+            self.n_enrolled[rows] += _count_by_arm(self.arm[rows, lo:hi], in_block, self.n_arms)
+        self.enrolled[rows] = target
 
     def _observe(self, rows: np.ndarray, target: np.ndarray, look_time: np.ndarray) -> None:
         # Only the columns of patients enrolled by now (in any of these trials) matter.
         width = int(self.enrolled[rows].max()) if rows.size else 0
         width = max(width, 1)
         enrolled = np.arange(width)[None, :] < self.enrolled[rows][:, None]
-        observed, had_event = follow_up(
+        observed, had_event = follow_up_from_calendar(
             self.entry[rows, :width],
             self.event_time[rows, :width],
-            self.dropout_time[rows, :width],
+            self.dropout_time[rows, :width] if self.has_dropout else None,
+            self.calendar_event[rows, :width],
             enrolled,
             look_time,
         )

@@ -232,7 +232,11 @@ class Chunk:
             last_positive = self.n_arms - 1 - np.argmax(per_patient[:, :, ::-1] > 0, axis=2)
             return np.minimum(assigned, last_positive)
         cumulative = np.cumsum(probs, axis=1)
-        assigned = (cumulative[:, None, :] <= u[:, :, None]).sum(axis=2)
+        # Count the cumulative probabilities at or below u, one arm at a time (a reduction
+        # over a short last axis is several times slower).
+        assigned = np.zeros(u.shape, dtype=np.int64)
+        for k in range(self.n_arms - 1):
+            assigned += cumulative[:, k : k + 1] <= u
         last_positive = self.n_arms - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
         return np.minimum(assigned, last_positive[:, None])
 
