@@ -62,7 +62,7 @@ def follow_up_from_calendar(
     if dropout_time is not None:
         np.minimum(window, dropout_time, out=window)
     observed = np.where(had_event, event_time, window)
-    observed[~enrolled] = 0.0
+    observed *= enrolled
     return observed, had_event
 
 
@@ -87,13 +87,17 @@ def events_and_exposure(
     events, exposure : (n_sims, n_arms) without cut points, else (n_sims, n_arms, n_pieces).
     """
     n_sims = arm.shape[0]
-    # One weighted bincount over (trial, arm) cells instead of a masked sum per arm.
-    valid = arm >= 0
-    cell = (np.arange(n_sims)[:, None] * n_arms + arm)[valid]
-    size = n_sims * n_arms
+    # One weighted bincount over (trial, arm + 1) cells instead of a masked sum per arm;
+    # cell 0 of each trial collects the patients not randomized (arm −1), then is dropped.
+    width = n_arms + 1
+    cell = (np.arange(n_sims, dtype=np.intp) * width)[:, None] + arm
+    cell += 1
+    cell = cell.reshape(-1)
+    size = n_sims * width
 
     def per_arm(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(cell, weights=weights[valid], minlength=size).reshape(n_sims, n_arms)
+        counts = np.bincount(cell, weights=weights.reshape(-1), minlength=size)
+        return counts.reshape(n_sims, width)[:, 1:]
 
     if cut_points_months is None or len(cut_points_months) == 0:
         return per_arm(had_event.astype(float)), per_arm(observed_months)

@@ -92,27 +92,28 @@ class SurvivalChunk(Chunk):
         self.has_dropout = bool(np.any(rates > 0))
 
     def _set_outcomes(self, rows, lo: int, hi: int, assigned, in_block) -> None:
+        self._set_outcomes_at(self._positions(rows, lo, hi, in_block), assigned[in_block])
+
+    def _positions(self, rows: np.ndarray, lo: int, hi: int, in_block: np.ndarray) -> np.ndarray:
+        """Flat indices into the (n_sims, n_patients) arrays of the patients in_block."""
+        cols = np.arange(lo, hi)
+        return (rows[:, None] * self.n_patients + cols[None, :])[in_block]
+
+    def _set_outcomes_at(self, position: np.ndarray, assigned: np.ndarray) -> None:
+        """Event, dropout and calendar event times of the patients at flat `position`
+        (writes through flat views: the per-patient arrays are C-contiguous)."""
         if not hasattr(self, "event_by_arm"):
             self._potential_outcomes()
-        arm_index = np.clip(assigned, 0, self.n_arms - 1)
-        # One flat gather of each patient's event time under their arm.
-        flat = (rows[:, None] * self.n_patients + np.arange(lo, hi)[None, :]) * self.n_arms
-        events = self.event_by_arm.reshape(-1)[flat + arm_index]
-        window = self.event_time[rows, lo:hi]
-        window[in_block] = events[in_block]
-        self.event_time[rows, lo:hi] = window
+        arm = np.clip(assigned, 0, self.n_arms - 1)
+        events = self.event_by_arm.reshape(-1)[position * self.n_arms + arm]
+        self.event_time.reshape(-1)[position] = events
+        calendar = events + self.entry.reshape(-1)[position]
         if self.has_dropout:
             with np.errstate(divide="ignore"):
-                dropout = self.dropout_e[rows, lo:hi] / self.dropout_rates[arm_index]
-            window = self.dropout_time[rows, lo:hi]
-            window[in_block] = dropout[in_block]
-            self.dropout_time[rows, lo:hi] = window
-            events = np.where(events <= dropout, events + self.entry[rows, lo:hi], np.inf)
-        else:
-            events = events + self.entry[rows, lo:hi]
-        window = self.calendar_event[rows, lo:hi]
-        window[in_block] = events[in_block]
-        self.calendar_event[rows, lo:hi] = window
+                dropout = self.dropout_e.reshape(-1)[position] / self.dropout_rates[arm]
+            self.dropout_time.reshape(-1)[position] = dropout
+            calendar[events > dropout] = np.inf
+        self.calendar_event.reshape(-1)[position] = calendar
 
     # ------------------------------------------------------------------ looks
     def _plan_look(self, look: int, is_final: bool):
@@ -194,11 +195,10 @@ class SurvivalChunk(Chunk):
             return
         cols = np.arange(lo, hi)
         new = (cols[None, :] >= start[:, None]) & (cols[None, :] < upto[:, None])
-        assigned = self._simple_arms(rows, lo, hi)
-        window = self.arm[rows, lo:hi]
-        window[new] = assigned[new]
-        self.arm[rows, lo:hi] = window
-        self._set_outcomes(rows, lo, hi, assigned, new)
+        assigned = self._simple_arms(rows, lo, hi)[new]
+        position = self._positions(rows, lo, hi, new)
+        self.arm.reshape(-1)[position] = assigned
+        self._set_outcomes_at(position, assigned)
         self.assigned_upto[rows] = np.maximum(start, upto)
 
     def _final_time(self, rows: np.ndarray) -> np.ndarray:
