@@ -61,8 +61,9 @@ def follow_up_from_calendar(
     np.maximum(window, 0.0, out=window)
     if dropout_time is not None:
         np.minimum(window, dropout_time, out=window)
-    observed = np.where(had_event, event_time, window)
-    observed *= enrolled
+    np.copyto(window, event_time, where=had_event)
+    window *= enrolled
+    observed = window
     return observed, had_event
 
 
