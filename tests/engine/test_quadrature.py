@@ -220,6 +220,7 @@ BETTER_CASES = {
     "close": (61, 139, 55, 145, 0.02),
     "extreme": (1, 500, 500, 1, -0.9),
     "wide_margin": (20, 80, 0.5, 0.5, 0.5),
+    "n1_vs_n300_wide_negative_margin": (1, 2, 253, 49, -0.8037),
 }
 
 
@@ -362,6 +363,30 @@ def test_beta_p_better_matches_draws(name):
     y = rng.beta(c, d, N_DRAWS)
     assert abs(float(beta_p_better(a, b, c, d, m)) - np.mean(x > y + m)) < MC_TOL
     assert abs(float(beta_p_better(a, b, c, d, m, False)) - np.mean(x < y - m)) < MC_TOL
+
+
+def test_beta_p_better_random_battery_matches_quad():
+    # 400 random pairs, seed 2027: 0 to 5,000 patients per arm (rates at the edges too),
+    # Beta(0.5 | 1 | 2) priors, half with margins in ±(0.01 … 0.98). Error below 1e-7 each.
+    rng = np.random.default_rng(2027)
+    cases = []
+    for i in range(400):
+        n = rng.choice([0, 1, 2, 5, 10, 20, 60, 100, 300, 500, 2000, 5000], size=2)
+        if i % 3 == 0:
+            rate = rng.choice([0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999], size=2)
+        else:
+            rate = rng.uniform(0.0, 1.0, 2)
+        prior = rng.choice([0.5, 1.0, 2.0])
+        y = rng.binomial(n, rate)
+        margin = 0.0
+        if i % 2:
+            margin = rng.choice([-1, 1]) * rng.choice([0.01, 0.05, 0.1, 0.3, 0.6, 0.9, 0.98])
+        cases.append((prior + y[0], prior + n[0] - y[0], prior + y[1], prior + n[1] - y[1], margin))
+    a, b, c, d, m = (np.array(column, dtype=float) for column in zip(*cases, strict=True))
+    got = beta_p_better(a, b, c, d, m)
+    ref = np.array([ref_beta_p_better(*case) for case in cases])
+    worst = int(np.argmax(np.abs(got - ref)))
+    assert abs(got[worst] - ref[worst]) < BETTER_TOL, (cases[worst], got[worst], ref[worst])
 
 
 def test_beta_p_better_broadcasting_and_batch():
