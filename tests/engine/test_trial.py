@@ -174,3 +174,16 @@ def test_allocation_history_rows_sum_to_one_until_stop():
     done = np.isfinite(history).all(axis=2)
     np.testing.assert_allclose(history[done].sum(axis=1), 1.0, atol=1e-12)
     assert done[:, 0].all()
+
+
+def test_count_sorted_at_most_is_the_plain_count():
+    # 500 sorted rows of widths 1–40 with ties (integer grid), values below, inside and
+    # above each row's range: the binary search gives (row <= value).sum() exactly.
+    from platsim.engine.trial import _count_sorted_at_most
+
+    rng = np.random.default_rng(61)
+    for width in (1, 2, 7, 40):
+        rows = np.sort(rng.integers(0, 12, (500, width)).astype(float), axis=1)
+        value = rng.integers(-2, 15, 500).astype(float)
+        expected = (rows <= value[:, None]).sum(axis=1)
+        np.testing.assert_array_equal(_count_sorted_at_most(rows, value), expected)

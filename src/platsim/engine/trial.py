@@ -179,7 +179,7 @@ class Chunk:
             )
             return look_time, enrolled, np.full(rows.size, count)
         look_time = self.entry[rows, count - 1]
-        observed = (self.observe_time[rows, :count] <= look_time[:, None]).sum(axis=1)
+        observed = _count_sorted_at_most(self.observe_time[rows, :count], look_time)
         return look_time, np.full(rows.size, count), observed
 
     # ------------------------------------------------------------------ patients
@@ -263,11 +263,11 @@ class Chunk:
         if hi > lo:
             cols = np.arange(lo, hi)
             newly = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
-            arms = self.arm[rows, lo:hi]
-            self.n_observed[rows] += _count_by_arm(arms, newly, self.n_arms)
-            self.n_responses[rows] += _count_by_arm(
-                arms, newly & self.responded[rows, lo:hi], self.n_arms
-            )
+            # One count over (arm, responded) cells: column 2k + r.
+            cells = self.arm[rows, lo:hi] * 2 + self.responded[rows, lo:hi]
+            counts = _count_by_arm(cells, newly, 2 * self.n_arms).reshape(rows.size, -1, 2)
+            self.n_observed[rows] += counts.sum(axis=2, dtype=np.int32)
+            self.n_responses[rows] += counts[..., 1]
         self.observed[rows] = target
 
     # ------------------------------------------------------------------ analysis
@@ -581,3 +581,20 @@ def _count_by_arm(arms: np.ndarray, mask: np.ndarray, n_arms: int) -> np.ndarray
     cell = (np.arange(n_rows)[:, None] * n_arms + arms)[keep]
     counts = np.bincount(cell, minlength=n_rows * n_arms)
     return counts.reshape(n_rows, n_arms).astype(np.int32)
+
+
+def _count_sorted_at_most(sorted_rows: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Per row, how many entries are ≤ value: a binary search on rows sorted ascending
+    (outcome times are entry times plus a constant lag), (n_rows, width) → (n_rows,)."""
+    n_rows, width = sorted_rows.shape
+    low = np.zeros(n_rows, dtype=np.int64)  # entries before `low` are ≤ value
+    high = np.full(n_rows, width, dtype=np.int64)  # entries from `high` on are > value
+    index = np.arange(n_rows)
+    while True:
+        searching = low < high
+        if not searching.any():
+            return low
+        middle = (low + high) // 2
+        at_most = sorted_rows[index, np.minimum(middle, width - 1)] <= value
+        low = np.where(searching & at_most, middle + 1, low)
+        high = np.where(searching & ~at_most, middle, high)
