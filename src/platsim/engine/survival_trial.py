@@ -19,7 +19,7 @@ from platsim.engine.draws import patient_exponentials
 from platsim.engine.periods import combine, log_hazard_contrast, period_counts
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
 from platsim.engine.survival_data import events_and_exposure, follow_up_from_calendar
-from platsim.engine.trial import Chunk, _count_by_arm
+from platsim.engine.trial import Chunk, _count_by_arm, column_window
 
 _LN2 = float(np.log(2.0))
 
@@ -190,11 +190,10 @@ class SurvivalChunk(Chunk):
         """Give patients assigned_upto … upto − 1 of each row their (tentative) arm and
         outcomes under the current allocation (simple randomization)."""
         start = self.assigned_upto[rows]
-        lo, hi = int(start.min()), int(upto.max())
-        if hi <= lo:
+        window = column_window(start, upto)
+        if window is None:
             return
-        cols = np.arange(lo, hi)
-        new = (cols[None, :] >= start[:, None]) & (cols[None, :] < upto[:, None])
+        lo, hi, new = window
         assigned = self._simple_arms(rows, lo, hi)[new]
         position = self._positions(rows, lo, hi, new)
         self.arm.reshape(-1)[position] = assigned
@@ -241,10 +240,9 @@ class SurvivalChunk(Chunk):
         # Simple randomization: the patients enrolled now keep their tentative arms.
         start = self.enrolled[rows]
         self._assign_upto(rows, target)
-        lo, hi = int(start.min()), int(target.max())
-        if hi > lo:
-            cols = np.arange(lo, hi)
-            in_block = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
+        window = column_window(start, target)
+        if window is not None:
+            lo, hi, in_block = window
             self.n_enrolled[rows] += _count_by_arm(self.arm[rows, lo:hi], in_block, self.n_arms)
         self.enrolled[rows] = target
 

@@ -185,11 +185,10 @@ class Chunk:
     # ------------------------------------------------------------------ patients
     def _enrol(self, rows: np.ndarray, target: np.ndarray, block: np.ndarray) -> None:
         start = self.enrolled[rows]
-        lo, hi = int(start.min()), int(target.max())
-        if hi <= lo:
+        window = column_window(start, target)
+        if window is None:
             return
-        cols = np.arange(lo, hi)
-        in_block = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
+        lo, hi, in_block = window
         probs = self.probs[rows]
         if self.spec.randomization == "blocked":
             assigned = self._blocked_arms(rows, probs, in_block, target - start, block, lo, hi)
@@ -258,13 +257,11 @@ class Chunk:
         return (cumulative[:, None, :] <= rank[:, :, None]).sum(axis=2).clip(max=self.n_arms - 1)
 
     def _observe(self, rows: np.ndarray, target: np.ndarray, look_time: np.ndarray) -> None:
-        start = self.observed[rows]
-        lo, hi = int(start.min()), int(target.max())
-        if hi > lo:
-            cols = np.arange(lo, hi)
-            newly = (cols[None, :] >= start[:, None]) & (cols[None, :] < target[:, None])
+        window = column_window(self.observed[rows], target)
+        if window is not None:
+            lo, hi, newly = window
             # One count over (arm, responded) cells: column 2k + r.
-            cells = self.arm[rows, lo:hi] * 2 + self.responded[rows, lo:hi]
+            cells = self.arm[rows, lo:hi].astype(np.int16) * 2 + self.responded[rows, lo:hi]
             counts = _count_by_arm(cells, newly, 2 * self.n_arms).reshape(rows.size, -1, 2)
             self.n_observed[rows] += counts.sum(axis=2, dtype=np.int32)
             self.n_responses[rows] += counts[..., 1]
@@ -572,6 +569,16 @@ class Chunk:
             pick &= ~switched
         selected[pick] = by_efficacy[pick]
         return selected
+
+
+def column_window(start: np.ndarray, stop: np.ndarray) -> tuple[int, int, np.ndarray] | None:
+    """Columns lo:hi spanning every row's patients start … stop − 1, and the (rows, hi − lo)
+    mask of each row's own ones; None when no row has any."""
+    lo, hi = int(start.min()), int(stop.max())
+    if hi <= lo:
+        return None
+    cols = np.arange(lo, hi)
+    return lo, hi, (cols[None, :] >= start[:, None]) & (cols[None, :] < stop[:, None])
 
 
 def _count_by_arm(arms: np.ndarray, mask: np.ndarray, n_arms: int) -> np.ndarray:
