@@ -16,6 +16,7 @@ Readings of the document where it leaves a choice are marked "READING:" below.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -287,13 +288,117 @@ class TrialTrace:
     duration: float = 0.0
 
 
+def apply_decision_rules(
+    spec: TrialSpec, a, trace, active: list[bool], n_randomized: Callable[[int], int]
+) -> int | None:
+    """The decision rules of docs/engine.md at one analysis `a` of one trial; shared by the
+    binary and the survival reference (the rules do not depend on the endpoint).
+
+    `a` has index, final, enrolled, control, p_best and p_better_efficacy / _futility;
+    `trace` has analyses, last_analysis, status, decision_look, decision_n, control and
+    capped, updated here; `active` (per arm) is updated in place; `n_randomized(k)` is
+    the number of patients randomized to arm k by this analysis. Returns the stop reason,
+    or None when the trial goes on.
+    """
+    n_arms = len(active)
+    has_control = spec.control_index is not None
+    trace.analyses.append(a)
+    for k in range(n_arms):
+        if a.active[k]:
+            trace.last_analysis[k] = a.index
+
+    def decided(k: int, status: int) -> None:
+        trace.status[k] = status
+        trace.decision_look[k] = a.index
+        trace.decision_n[k] = a.enrolled
+
+    efficacy_stop = best_found = False
+    declared_effective: set[int] = set()
+    experimental = [k for k in range(n_arms) if a.active[k] and k != a.control]
+    # 1. efficacy
+    if has_control and spec.efficacy_threshold is not None:
+        crossing = [k for k in experimental if a.p_better_efficacy[k] > spec.efficacy_threshold]
+        if crossing and spec.on_efficacy in ("graduate", "stop_trial"):
+            for k in crossing:
+                decided(k, EFFICACY)
+                active[k] = False
+                declared_effective.add(k)
+            efficacy_stop = spec.on_efficacy == "stop_trial"
+        elif crossing and spec.on_efficacy == "new_control":
+            # Highest P(best) among the crossing arms; first arm on ties.
+            new = max(crossing, key=lambda k: (a.p_best[k], -k))
+            old = trace.control
+            decided(new, EFFICACY)
+            declared_effective.add(new)
+            decided(old, SUPERSEDED)
+            active[old] = False
+            trace.control = new
+        elif crossing:
+            raise ValueError(f"unknown on_efficacy {spec.on_efficacy!r}")
+    # 2. futility (probabilities of the start of the look, i.e. against the control
+    # at the start of the look). READING: with new_control only the arm that became
+    # the control counts as "just declared effective"; the other crossing arms stay
+    # ordinary active experimental arms, subject to rules 2 and 3 at this look.
+    if has_control and spec.futility_threshold is not None:
+        for k in experimental:
+            if (
+                active[k]
+                and k != trace.control
+                and k not in declared_effective
+                and a.p_better_futility[k] < spec.futility_threshold
+            ):
+                decided(k, FUTILITY)
+                active[k] = False
+    # 3. drop_if_p_best_below (never the current control)
+    if spec.drop_if_p_best_below is not None:
+        for k in range(n_arms):
+            if active[k] and k != trace.control and a.p_best[k] < spec.drop_if_p_best_below:
+                decided(k, DROPPED)
+                active[k] = False
+    # 4. stop_for_best. READING: if several active arms exceed the threshold (possible
+    # only for thresholds below 1/2), the one with the highest P(best) is "best".
+    if spec.stop_for_best_threshold is not None:
+        above = [
+            k for k in range(n_arms) if active[k] and a.p_best[k] > spec.stop_for_best_threshold
+        ]
+        if above:
+            best = max(above, key=lambda k: (a.p_best[k], -k))
+            decided(best, BEST)
+            active[best] = False
+            best_found = True
+    # 5. max_per_arm. READING: applies to arms still active after rules 1-4, and only
+    # at analyses (as listed among the decisions): an arm can pass max_per_arm between
+    # two looks.
+    if spec.max_per_arm is not None:
+        for k in range(n_arms):
+            if active[k] and n_randomized(k) >= spec.max_per_arm:
+                trace.capped[k] = True
+    # Stop? READING: precedence efficacy stop, best found, then arms running out; the
+    # same applies at the final analysis, which otherwise ends with max_patients.
+    remaining = [k for k in range(n_arms) if active[k]]
+    if efficacy_stop:
+        return STOP_EFFICACY
+    if best_found:
+        return STOP_BEST_FOUND
+    if has_control and not [k for k in remaining if k != trace.control]:
+        return STOP_NO_ARMS_LEFT
+    if not has_control and len(remaining) == 1:
+        decided(remaining[0], BEST)
+        active[remaining[0]] = False
+        return STOP_SINGLE_ARM
+    if not has_control and not remaining:
+        return STOP_NO_ARMS_LEFT
+    if a.final:
+        return STOP_MAX_PATIENTS
+    return None
+
+
 def simulate_trial(spec: TrialSpec, gaps, outcome_u, allocation_u, tie_u=None) -> TrialTrace:
     """Simulate one trial from its rows of the chunk's random numbers."""
     n_max = spec.max_patients
     n_arms = spec.n_arms
     lag = spec.outcome_lag_months
     hib = spec.higher_is_better
-    has_control = spec.control_index is not None
 
     entry = entry_times(gaps, spec.accrual_rate_per_month, spec.ramp_up_months)
     trace = TrialTrace(entry=entry, arm=[-1] * n_max, responds=[False] * n_max)
@@ -384,96 +489,13 @@ def simulate_trial(spec: TrialSpec, gaps, outcome_u, allocation_u, tie_u=None) -
 
     def decide(a: Analysis) -> int | None:
         """Apply the decision rules of one analysis; return the stop reason or None."""
-        trace.analyses.append(a)
-        for k in range(n_arms):
-            if a.active[k]:
-                trace.last_analysis[k] = a.index
-
-        def decided(k: int, status: int) -> None:
-            trace.status[k] = status
-            trace.decision_look[k] = a.index
-            trace.decision_n[k] = a.enrolled
-
-        efficacy_stop = best_found = False
-        declared_effective: set[int] = set()
-        experimental = [k for k in range(n_arms) if a.active[k] and k != a.control]
-        # 1. efficacy
-        if has_control and spec.efficacy_threshold is not None:
-            crossing = [k for k in experimental if a.p_better_efficacy[k] > spec.efficacy_threshold]
-            if crossing and spec.on_efficacy in ("graduate", "stop_trial"):
-                for k in crossing:
-                    decided(k, EFFICACY)
-                    active[k] = False
-                    declared_effective.add(k)
-                efficacy_stop = spec.on_efficacy == "stop_trial"
-            elif crossing and spec.on_efficacy == "new_control":
-                # Highest P(best) among the crossing arms; first arm on ties.
-                new = max(crossing, key=lambda k: (a.p_best[k], -k))
-                old = trace.control
-                decided(new, EFFICACY)
-                declared_effective.add(new)
-                decided(old, SUPERSEDED)
-                active[old] = False
-                trace.control = new
-            elif crossing:
-                raise ValueError(f"unknown on_efficacy {spec.on_efficacy!r}")
-        # 2. futility (probabilities of the start of the look, i.e. against the control
-        # at the start of the look). READING: with new_control only the arm that became
-        # the control counts as "just declared effective"; the other crossing arms stay
-        # ordinary active experimental arms, subject to rules 2 and 3 at this look.
-        if has_control and spec.futility_threshold is not None:
-            for k in experimental:
-                if (
-                    active[k]
-                    and k != trace.control
-                    and k not in declared_effective
-                    and a.p_better_futility[k] < spec.futility_threshold
-                ):
-                    decided(k, FUTILITY)
-                    active[k] = False
-        # 3. drop_if_p_best_below (never the current control)
-        if spec.drop_if_p_best_below is not None:
-            for k in range(n_arms):
-                if active[k] and k != trace.control and a.p_best[k] < spec.drop_if_p_best_below:
-                    decided(k, DROPPED)
-                    active[k] = False
-        # 4. stop_for_best. READING: if several active arms exceed the threshold (possible
-        # only for thresholds below 1/2), the one with the highest P(best) is "best".
-        if spec.stop_for_best_threshold is not None:
-            above = [
-                k for k in range(n_arms) if active[k] and a.p_best[k] > spec.stop_for_best_threshold
-            ]
-            if above:
-                best = max(above, key=lambda k: (a.p_best[k], -k))
-                decided(best, BEST)
-                active[best] = False
-                best_found = True
-        # 5. max_per_arm. READING: applies to arms still active after rules 1-4, and only
-        # at analyses (as listed among the decisions): an arm can pass max_per_arm between
-        # two looks.
-        if spec.max_per_arm is not None:
-            for k in range(n_arms):
-                n_k = sum(1 for i in range(a.enrolled) if trace.arm[i] == k)
-                if active[k] and n_k >= spec.max_per_arm:
-                    trace.capped[k] = True
-        # Stop? READING: precedence efficacy stop, best found, then arms running out; the
-        # same applies at the final analysis, which otherwise ends with max_patients.
-        remaining = [k for k in range(n_arms) if active[k]]
-        if efficacy_stop:
-            return STOP_EFFICACY
-        if best_found:
-            return STOP_BEST_FOUND
-        if has_control and not [k for k in remaining if k != trace.control]:
-            return STOP_NO_ARMS_LEFT
-        if not has_control and len(remaining) == 1:
-            decided(remaining[0], BEST)
-            active[remaining[0]] = False
-            return STOP_SINGLE_ARM
-        if not has_control and not remaining:
-            return STOP_NO_ARMS_LEFT
-        if a.final:
-            return STOP_MAX_PATIENTS
-        return None
+        return apply_decision_rules(
+            spec,
+            a,
+            trace,
+            active,
+            lambda k: sum(1 for i in range(a.enrolled) if trace.arm[i] == k),
+        )
 
     def finish(a: Analysis, reason: int) -> TrialTrace:
         # READING: the duration is the time of the last analysis counted from t = 0 (the

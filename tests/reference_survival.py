@@ -56,23 +56,28 @@ from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
 from platsim.engine.records import SurvivalTrialRecords
 from platsim.engine.spec import (
     BEST,
-    DROPPED,
     EFFICACY,
-    FUTILITY,
     NONE,
-    STOP_BEST_FOUND,
-    STOP_EFFICACY,
     STOP_MAX_PATIENTS,
-    STOP_NO_ARMS_LEFT,
-    STOP_SINGLE_ARM,
-    SUPERSEDED,
     TrialSpec,
 )
 
 try:  # imported as tests.reference_survival (pytest) or reference_survival (tests/ on path)
-    from tests.reference_engine import allocation_probs, block_counts, entry_times, simple_arm
+    from tests.reference_engine import (
+        allocation_probs,
+        apply_decision_rules,
+        block_counts,
+        entry_times,
+        simple_arm,
+    )
 except ImportError:  # pragma: no cover
-    from reference_engine import allocation_probs, block_counts, entry_times, simple_arm
+    from reference_engine import (
+        allocation_probs,
+        apply_decision_rules,
+        block_counts,
+        entry_times,
+        simple_arm,
+    )
 
 LN2 = math.log(2.0)
 
@@ -358,86 +363,7 @@ def simulate_survival_trial(
 
     def decide(a: SurvivalAnalysis) -> int | None:
         """The decision rules of docs/engine.md (binary part, unchanged for survival)."""
-        trace.analyses.append(a)
-        for k in range(n_arms):
-            if a.active[k]:
-                trace.last_analysis[k] = a.index
-
-        def decided(k: int, status: int) -> None:
-            trace.status[k] = status
-            trace.decision_look[k] = a.index
-            trace.decision_n[k] = a.enrolled
-
-        efficacy_stop = best_found = False
-        declared_effective: set[int] = set()
-        experimental = [k for k in range(n_arms) if a.active[k] and k != a.control]
-        # 1. efficacy: P(HR < 1 − margin) > threshold
-        if has_control and spec.efficacy_threshold is not None:
-            crossing = [k for k in experimental if a.p_better_efficacy[k] > spec.efficacy_threshold]
-            if crossing and spec.on_efficacy in ("graduate", "stop_trial"):
-                for k in crossing:
-                    decided(k, EFFICACY)
-                    active[k] = False
-                    declared_effective.add(k)
-                efficacy_stop = spec.on_efficacy == "stop_trial"
-            elif crossing and spec.on_efficacy == "new_control":
-                new = max(crossing, key=lambda k: (a.p_best[k], -k))
-                old = trace.control
-                decided(new, EFFICACY)
-                declared_effective.add(new)
-                decided(old, SUPERSEDED)
-                active[old] = False
-                trace.control = new
-            elif crossing:
-                raise ValueError(f"unknown on_efficacy {spec.on_efficacy!r}")
-        # 2. futility
-        if has_control and spec.futility_threshold is not None:
-            for k in experimental:
-                if (
-                    active[k]
-                    and k != trace.control
-                    and k not in declared_effective
-                    and a.p_better_futility[k] < spec.futility_threshold
-                ):
-                    decided(k, FUTILITY)
-                    active[k] = False
-        # 3. drop_if_p_best_below (never the current control)
-        if spec.drop_if_p_best_below is not None:
-            for k in range(n_arms):
-                if active[k] and k != trace.control and a.p_best[k] < spec.drop_if_p_best_below:
-                    decided(k, DROPPED)
-                    active[k] = False
-        # 4. stop_for_best
-        if spec.stop_for_best_threshold is not None:
-            above = [
-                k for k in range(n_arms) if active[k] and a.p_best[k] > spec.stop_for_best_threshold
-            ]
-            if above:
-                best = max(above, key=lambda k: (a.p_best[k], -k))
-                decided(best, BEST)
-                active[best] = False
-                best_found = True
-        # 5. max_per_arm (randomized patients at this analysis)
-        if spec.max_per_arm is not None:
-            for k in range(n_arms):
-                if active[k] and a.n_randomized[k] >= spec.max_per_arm:
-                    trace.capped[k] = True
-        remaining = [k for k in range(n_arms) if active[k]]
-        if efficacy_stop:
-            return STOP_EFFICACY
-        if best_found:
-            return STOP_BEST_FOUND
-        if has_control and not [k for k in remaining if k != trace.control]:
-            return STOP_NO_ARMS_LEFT
-        if not has_control and len(remaining) == 1:
-            decided(remaining[0], BEST)
-            active[remaining[0]] = False
-            return STOP_SINGLE_ARM
-        if not has_control and not remaining:
-            return STOP_NO_ARMS_LEFT
-        if a.final:
-            return STOP_MAX_PATIENTS
-        return None
+        return apply_decision_rules(spec, a, trace, active, lambda k: a.n_randomized[k])
 
     def finish(a: SurvivalAnalysis, reason: int) -> SurvivalTrace:
         trace.stop_reason = reason
