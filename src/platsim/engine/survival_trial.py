@@ -70,19 +70,19 @@ class SurvivalChunk(Chunk):
         if spec.has_time_trend:
             # The trend multiplies the hazard: H(T) = E / exp(shift(entry)).
             draws = draws / np.exp(spec.trend_shift(self.entry))
+        # (n_arms, n_sims, n_patients): each arm's block is written contiguously.
+        self.event_by_arm = np.empty((self.n_arms, *draws.shape))
         if self.group is not None:
-            by_arm = []
-            for per_group in spec.survival_truths_by_group:
-                times = np.full(draws.shape, np.inf)
+            for times, per_group in zip(
+                self.event_by_arm, spec.survival_truths_by_group, strict=True
+            ):
+                times.fill(np.inf)
                 for g, truth in enumerate(per_group):
                     in_group = self.group == g
                     times[in_group] = truth.inverse(draws[in_group])
-                by_arm.append(times)
-            self.event_by_arm = np.stack(by_arm, axis=-1)
         else:
-            self.event_by_arm = np.stack(
-                [truth.inverse(draws) for truth in spec.survival_truths], axis=-1
-            )
+            for times, truth in zip(self.event_by_arm, spec.survival_truths, strict=True):
+                times[...] = truth.inverse(draws)
         rates = (
             np.asarray(spec.dropout_per_month, dtype=float)
             if len(spec.dropout_per_month)
@@ -105,7 +105,7 @@ class SurvivalChunk(Chunk):
         if not hasattr(self, "event_by_arm"):
             self._potential_outcomes()
         arm = np.clip(assigned, 0, self.n_arms - 1)
-        events = self.event_by_arm.reshape(-1)[position * self.n_arms + arm]
+        events = self.event_by_arm.reshape(-1)[arm.astype(np.intp) * self.event_e.size + position]
         self.event_time.reshape(-1)[position] = events
         calendar = events + self.entry.reshape(-1)[position]
         if self.has_dropout:
