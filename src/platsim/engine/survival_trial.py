@@ -162,7 +162,7 @@ class SurvivalChunk(Chunk):
         restrict = control_only and spec.control_index is not None
         result = np.full(rows.size, np.inf)
         pending = np.arange(rows.size)
-        step = max(2 * count, 64)
+        step = self._first_block(count)
         upto = np.minimum(self.enrolled[rows] + step, self.enrolment_end[rows])
         while pending.size:
             sub = rows[pending]
@@ -185,6 +185,11 @@ class SurvivalChunk(Chunk):
             step *= 2
             upto = np.minimum(upto + step, end)
         return result
+
+    def _first_block(self, count: int) -> int:
+        """Patients assigned beyond the enrolled ones in the first pass of `_event_time_of`
+        (the block doubles until the look time is certain; any size gives the same trials)."""
+        return max(2 * count, 64)
 
     def _assign_upto(self, rows: np.ndarray, upto: np.ndarray) -> None:
         """Give patients assigned_upto … upto − 1 of each row their (tentative) arm and
