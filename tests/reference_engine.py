@@ -580,10 +580,12 @@ def iter_traces(spec: TrialSpec, rng: np.random.Generator, n_sims: int):
         )
 
 
-def records_from_traces(spec: TrialSpec, traces: list[TrialTrace]) -> TrialRecords:
-    n_sims, n_arms = len(traces), spec.n_arms
+def blank_record_fields(spec: TrialSpec, n_sims: int) -> dict[str, np.ndarray]:
+    """The fields of TrialRecords for n_sims trials before any trial is written (shared with
+    the survival reference)."""
+    n_arms = spec.n_arms
     shape = (n_sims, n_arms)
-    r = TrialRecords(
+    return dict(
         status=np.zeros(shape, dtype=np.int8),
         decision_look=np.full(shape, -1, dtype=np.int16),
         decision_n=np.full(shape, -1, dtype=np.int32),
@@ -612,6 +614,11 @@ def records_from_traces(spec: TrialSpec, traces: list[TrialTrace]) -> TrialRecor
         open_months=np.zeros(shape),
         analysis_months=np.full((n_sims, spec.n_looks), np.nan),
     )
+
+
+def records_from_traces(spec: TrialSpec, traces: list[TrialTrace]) -> TrialRecords:
+    n_sims, n_arms = len(traces), spec.n_arms
+    r = TrialRecords(**blank_record_fields(spec, n_sims))
     for s, t in enumerate(traces):
         for a in t.analyses:
             r.analysis_n[s, a.index] = a.enrolled

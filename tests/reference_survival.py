@@ -45,7 +45,6 @@ here):
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -66,6 +65,7 @@ try:  # imported as tests.reference_survival (pytest) or reference_survival (tes
     from tests.reference_engine import (
         allocation_probs,
         apply_decision_rules,
+        blank_record_fields,
         block_counts,
         entry_times,
         simple_arm,
@@ -74,6 +74,7 @@ except ImportError:  # pragma: no cover
     from reference_engine import (
         allocation_probs,
         apply_decision_rules,
+        blank_record_fields,
         block_counts,
         entry_times,
         simple_arm,
@@ -473,58 +474,23 @@ def iter_survival_traces(spec: TrialSpec, rng: np.random.Generator, n_sims: int)
 
 def survival_records(spec: TrialSpec, traces: list[SurvivalTrace]) -> SurvivalTrialRecords:
     n_sims, n_arms = len(traces), spec.n_arms
-    shape2 = (n_sims, n_arms)
-    values = dict(
-        status=np.zeros(shape2, dtype=np.int8),
-        decision_look=np.full(shape2, -1, dtype=np.int16),
-        decision_n=np.full(shape2, -1, dtype=np.int32),
-        capped=np.zeros(shape2, dtype=bool),
-        n_enrolled=np.zeros(shape2, dtype=np.int32),
-        n_observed=np.zeros(shape2, dtype=np.int32),
-        n_responses=np.zeros(shape2, dtype=np.int32),
-        post_mean=np.full(shape2, np.nan),
-        post_lower=np.full(shape2, np.nan),
-        post_upper=np.full(shape2, np.nan),
-        p_best=np.zeros(shape2),
-        p_better_than_control=np.full(shape2, np.nan),
-        diff_estimate=np.full(shape2, np.nan),
-        diff_lower=np.full(shape2, np.nan),
-        diff_upper=np.full(shape2, np.nan),
-        total_n=np.zeros(n_sims, dtype=np.int32),
-        duration_months=np.zeros(n_sims),
-        stop_reason=np.zeros(n_sims, dtype=np.int8),
-        n_looks_done=np.zeros(n_sims, dtype=np.int16),
-        selected_arm=np.full(n_sims, -1, dtype=np.int16),
-        final_control=np.full(n_sims, -1, dtype=np.int16),
-        allocation_probs=np.full((n_sims, spec.n_looks, n_arms), np.nan),
-        exposure_months=np.zeros(shape2),
-        median_survival_months=np.full(shape2, np.nan),
-        # Platform mechanics (staggered opening) are not part of this contract: every arm
-        # opens at the start.
-        open_n=np.zeros(shape2, dtype=np.int32),
-        open_months=np.zeros(shape2),
-        analysis_n=np.full((n_sims, spec.n_looks), -1, dtype=np.int32),
-        analysis_months=np.full((n_sims, spec.n_looks), np.nan),
+    r = SurvivalTrialRecords(
+        **blank_record_fields(spec, n_sims),
+        exposure_months=np.zeros((n_sims, n_arms)),
+        median_survival_months=np.full((n_sims, n_arms), np.nan),
     )
-    # Fields the records class does not (yet) have are left out; unknown ones are an error.
-    names = {f.name for f in dataclasses.fields(SurvivalTrialRecords)}
-    missing = names - set(values)
-    assert not missing, f"reference does not know the record fields {sorted(missing)}"
-    r = SurvivalTrialRecords(**{name: v for name, v in values.items() if name in names})
-    per_analysis = "analysis_n" in names
     for s, t in enumerate(traces):
-        _fill_trial(spec, r, s, t, per_analysis)
+        _fill_trial(spec, r, s, t)
     return r
 
 
-def _fill_trial(spec: TrialSpec, r, s: int, t: SurvivalTrace, per_analysis: bool) -> None:
+def _fill_trial(spec: TrialSpec, r, s: int, t: SurvivalTrace) -> None:
     """Write trial s's records (row s of every array of r)."""
     n_arms = spec.n_arms
     with np.errstate(over="ignore"):  # HR upper bounds overflow to ∞ with few events
-        if per_analysis:
-            for a in t.analyses:
-                r.analysis_n[s, a.index] = a.enrolled
-                r.analysis_months[s, a.index] = a.time
+        for a in t.analyses:
+            r.analysis_n[s, a.index] = a.enrolled
+            r.analysis_months[s, a.index] = a.time
         for k in range(n_arms):
             a = t.analyses[t.last_analysis[k]]
             r.status[s, k] = t.status[k]
