@@ -17,8 +17,8 @@ Two designs (built as `TrialSpec`s directly, no scenario file):
   when P(best) < 0.01; accrual 10 per month, no lag.
 
 For each design: engine trials/second on `--trials` trials in chunks of `--chunk-size`
-(the `platsim run` default), best of 3 repetitions after a warm-up; the reference's
-trials/second on `--reference-trials` trials; their ratio. Targets: engine ≥ 2000
+(the `platsim run` default), best of `--repeats` (3) after a warm-up; the reference's
+trials/second on `--reference-trials` trials, also best of `--repeats`; their ratio. Targets: engine ≥ 2000
 trials/s and ratio ≥ 50× (checked for the 5-arm design). The engine and the reference are
 also run on the same random numbers and the share of trials with identical records is
 reported (information only; the test suite is where agreement is enforced).
@@ -33,9 +33,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -45,7 +43,15 @@ for _path in (ROOT / "src", ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bench_common import agreement, machine_info, pin_to_one_core, run_chunked  # noqa: E402
+from bench_common import (  # noqa: E402
+    add_speed_arguments,
+    judge_targets,
+    machine_info,
+    pin_to_one_core,
+    print_timing,
+    time_engine_and_reference,
+    write_results,
+)
 from platsim.engine.spec import TrialSpec  # noqa: E402
 
 TARGET_TRIALS_PER_SECOND = 2000.0
@@ -92,6 +98,8 @@ def adaptr_3arm() -> TrialSpec:
 
 
 DESIGNS = {"platform_5arm": platform_5arm, "adaptr_3arm": adaptr_3arm}
+#: The design the targets are judged on.
+MAIN_DESIGN = "platform_5arm"
 
 
 def load_engine():
@@ -117,63 +125,24 @@ def load_reference():
 
 
 def bench_design(name, spec, engine, reference, args) -> dict:
-    # Warm-up (imports, caches, first-touch allocations).
-    engine(spec, np.random.default_rng(0), min(args.chunk_size, 200))
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        run_chunked(engine, spec, args.trials, args.chunk_size, SEED)
-        times.append(time.perf_counter() - start)
-    engine_tps = args.trials / min(times)
-
-    rng = np.random.default_rng(SEED)
-    start = time.perf_counter()
-    ref_records = reference(spec, rng, args.reference_trials)
-    ref_time = time.perf_counter() - start
-    reference_tps = args.reference_trials / ref_time
-    eng_records = engine(spec, np.random.default_rng(SEED), args.reference_trials)
-
+    timing = time_engine_and_reference(engine, reference, spec, args, SEED)
+    timing.pop("records")
     result = {
         "design": name,
         "arms": list(spec.arm_ids),
         "true_p": spec.true_p.tolist(),
         "max_patients": spec.max_patients,
         "look_counts": spec.look_counts.tolist(),
-        "engine": {
-            "trials": args.trials,
-            "chunk_size": args.chunk_size,
-            "seconds": times,
-            "trials_per_second": engine_tps,
-        },
-        "reference": {
-            "trials": args.reference_trials,
-            "seconds": ref_time,
-            "trials_per_second": reference_tps,
-        },
-        "ratio": engine_tps / reference_tps,
-        "agreement_on_reference_trials": agreement(eng_records, ref_records),
+        **timing,
     }
-    print(
-        f"{name:>14}: engine {engine_tps:10.0f} trials/s (best of {args.repeats}: "
-        f"{min(times):.2f} s for {args.trials}) | reference {reference_tps:8.1f} trials/s "
-        f"({ref_time:.1f} s for {args.reference_trials}) | ratio {result['ratio']:7.0f}x | "
-        f"identical trials {result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
-    )
+    print_timing(name, result, args.repeats)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=10_000, help="engine trials per timing")
-    parser.add_argument(
-        "--reference-trials", type=int, default=200, help="trials for the per-trial reference"
-    )
-    parser.add_argument("--repeats", type=int, default=3, help="engine timings (best kept)")
-    parser.add_argument(
-        "--chunk-size", type=int, default=1_000, help="engine chunk size (platsim run's default)"
-    )
+    add_speed_arguments(parser, 200, ROOT / "benchmarks/results/binary.json")
     parser.add_argument("--designs", nargs="+", choices=sorted(DESIGNS), default=list(DESIGNS))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/binary.json")
     args = parser.parse_args(argv)
 
     engine = load_engine()
@@ -182,28 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info(cpu)
     print(
         f"numpy {info['numpy']}, scipy {info['scipy']}, {info['cpu_count']} CPUs "
-        f"({info['cpu_model']}), pinned to CPU {cpu}"
+        f"({info['cpu_model']}), pinned to CPU {cpu}, load average {info['load_average_at_start']}"
     )
     results = [bench_design(n, DESIGNS[n](), engine, reference, args) for n in args.designs]
-
-    main_result = next((r for r in results if r["design"] == "platform_5arm"), None)
-    targets = None
-    if main_result is not None:
-        targets = {
-            "engine_trials_per_second": TARGET_TRIALS_PER_SECOND,
-            "ratio": TARGET_RATIO,
-            "engine_met": main_result["engine"]["trials_per_second"] >= TARGET_TRIALS_PER_SECOND,
-            "ratio_met": main_result["ratio"] >= TARGET_RATIO,
-        }
-        print(
-            f"targets (platform_5arm): engine >= {TARGET_TRIALS_PER_SECOND:.0f} trials/s: "
-            f"{'met' if targets['engine_met'] else 'NOT met'}; ratio >= {TARGET_RATIO:.0f}x: "
-            f"{'met' if targets['ratio_met'] else 'NOT met'}"
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": info, "seed": SEED, "targets": targets, "designs": results}
-    args.out.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    targets = judge_targets(results, MAIN_DESIGN, TARGET_TRIALS_PER_SECOND, TARGET_RATIO)
+    write_results(args.out, {"machine": info, "seed": SEED, "targets": targets, "designs": results})
     return 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +83,96 @@ def machine_info(cpu: int | None) -> dict:
             for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
         },
     }
+
+
+def add_speed_arguments(parser, reference_trials: int, out: Path) -> None:
+    """The command-line options both engine-vs-reference benchmarks take."""
+    parser.add_argument("--trials", type=int, default=10_000, help="engine trials per timing")
+    parser.add_argument(
+        "--reference-trials",
+        type=int,
+        default=reference_trials,
+        help="trials for the per-trial reference",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timings of each (the best is kept)")
+    parser.add_argument(
+        "--chunk-size", type=int, default=1_000, help="engine chunk size (platsim run's default)"
+    )
+    parser.add_argument("--out", type=Path, default=out)
+
+
+def time_engine_and_reference(engine, reference, spec: TrialSpec, args, seed: int) -> dict:
+    """Engine and reference trials/second (each the best of `args.repeats` timings, after an
+    engine warm-up, so that a busy moment does not inflate the ratio), their ratio, and
+    the agreement of both on the reference's trials; also the engine's records ("records")."""
+    engine(spec, np.random.default_rng(0), min(args.chunk_size, 200))
+    times, records = [], None
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        records = run_chunked(engine, spec, args.trials, args.chunk_size, seed)
+        times.append(time.perf_counter() - start)
+    ref_times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        ref_records = reference(spec, np.random.default_rng(seed), args.reference_trials)
+        ref_times.append(time.perf_counter() - start)
+    eng_records = engine(spec, np.random.default_rng(seed), args.reference_trials)
+    engine_tps = args.trials / min(times)
+    reference_tps = args.reference_trials / min(ref_times)
+    return {
+        "engine": {
+            "trials": args.trials,
+            "chunk_size": args.chunk_size,
+            "seconds": times,
+            "trials_per_second": engine_tps,
+        },
+        "reference": {
+            "trials": args.reference_trials,
+            "seconds": ref_times,
+            "trials_per_second": reference_tps,
+        },
+        "ratio": engine_tps / reference_tps,
+        "agreement_on_reference_trials": agreement(eng_records, ref_records),
+        "records": records,
+    }
+
+
+def print_timing(name: str, result: dict, repeats: int) -> None:
+    """One line per design: engine and reference trials/second, ratio, agreement."""
+    eng, ref = result["engine"], result["reference"]
+    print(
+        f"{name:>18}: engine {eng['trials_per_second']:8.0f} trials/s (best of {repeats}: "
+        f"{min(eng['seconds']):.2f} s for {eng['trials']}) | reference "
+        f"{ref['trials_per_second']:6.1f} trials/s (best {min(ref['seconds']):.1f} s for "
+        f"{ref['trials']}) | ratio {result['ratio']:5.0f}x | identical trials "
+        f"{result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
+    )
+
+
+def judge_targets(results: list[dict], design: str, trials_per_second: float, ratio: float):
+    """Print whether `design` meets the targets; return them (None if it was not run)."""
+    main = next((r for r in results if r["design"] == design), None)
+    if main is None:
+        return None
+    targets = {
+        "design": design,
+        "engine_trials_per_second": trials_per_second,
+        "ratio": ratio,
+        "engine_met": main["engine"]["trials_per_second"] >= trials_per_second,
+        "ratio_met": main["ratio"] >= ratio,
+    }
+    print(
+        f"targets ({design}): engine >= {trials_per_second:.0f} trials/s: "
+        f"{'met' if targets['engine_met'] else 'NOT met'}; ratio >= {ratio:.0f}x: "
+        f"{'met' if targets['ratio_met'] else 'NOT met'}"
+    )
+    return targets
+
+
+def write_results(out: Path, payload: dict) -> None:
+    """The benchmark's JSON, written atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}")

@@ -37,9 +37,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -50,7 +48,15 @@ for _path in (ROOT, ROOT / "src"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bench_common import agreement, machine_info, pin_to_one_core, run_chunked  # noqa: E402
+from bench_common import (  # noqa: E402
+    add_speed_arguments,
+    judge_targets,
+    machine_info,
+    pin_to_one_core,
+    print_timing,
+    time_engine_and_reference,
+    write_results,
+)
 from platsim.engine.records import SurvivalTrialRecords  # noqa: E402
 from platsim.engine.spec import TrialSpec  # noqa: E402
 from platsim.truth import survival  # noqa: E402
@@ -149,27 +155,8 @@ def summary(records: SurvivalTrialRecords) -> dict:
 
 
 def bench_design(name, spec, engine, reference, args) -> dict:
-    # Warm-up (imports, caches, first-touch allocations).
-    engine(spec, np.random.default_rng(0), min(args.chunk_size, 200))
-    times = []
-    records = None
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        records = run_chunked(engine, spec, args.trials, args.chunk_size, SEED)
-        times.append(time.perf_counter() - start)
-    engine_tps = args.trials / min(times)
-
-    # The reference is timed like the engine (best of --repeats), so that a busy machine
-    # does not inflate the ratio.
-    ref_times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        ref_records = reference(spec, np.random.default_rng(SEED), args.reference_trials)
-        ref_times.append(time.perf_counter() - start)
-    ref_time = min(ref_times)
-    reference_tps = args.reference_trials / ref_time
-    eng_records = engine(spec, np.random.default_rng(SEED), args.reference_trials)
-
+    timing = time_engine_and_reference(engine, reference, spec, args, SEED)
+    timing["engine"]["summary"] = summary(timing.pop("records"))
     result = {
         "design": name,
         "arms": list(spec.arm_ids),
@@ -180,42 +167,16 @@ def bench_design(name, spec, engine, reference, args) -> dict:
         "accrual_per_month": spec.accrual_rate_per_month,
         "look_events": spec.look_counts.tolist(),
         "follow_up_months": spec.follow_up_months,
-        "engine": {
-            "trials": args.trials,
-            "chunk_size": args.chunk_size,
-            "seconds": times,
-            "trials_per_second": engine_tps,
-            "summary": summary(records),
-        },
-        "reference": {
-            "trials": args.reference_trials,
-            "seconds": ref_times,
-            "trials_per_second": reference_tps,
-        },
-        "ratio": engine_tps / reference_tps,
-        "agreement_on_reference_trials": agreement(eng_records, ref_records),
+        **timing,
     }
-    print(
-        f"{name:>18}: engine {engine_tps:8.0f} trials/s (best of {args.repeats}: "
-        f"{min(times):.2f} s for {args.trials}) | reference {reference_tps:6.1f} trials/s "
-        f"(best {ref_time:.1f} s for {args.reference_trials}) | ratio {result['ratio']:5.0f}x | "
-        f"identical trials {result['agreement_on_reference_trials']['share_identical_trials']:.1%}"
-    )
+    print_timing(name, result, args.repeats)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=10_000, help="engine trials per timing")
-    parser.add_argument(
-        "--reference-trials", type=int, default=40, help="trials for the per-trial reference"
-    )
-    parser.add_argument("--repeats", type=int, default=3, help="engine timings (best kept)")
-    parser.add_argument(
-        "--chunk-size", type=int, default=1_000, help="engine chunk size (platsim run's default)"
-    )
+    add_speed_arguments(parser, 40, ROOT / "benchmarks/results/survival.json")
     parser.add_argument("--designs", nargs="+", choices=sorted(DESIGNS), default=list(DESIGNS))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/survival.json")
     args = parser.parse_args(argv)
 
     engine = load_engine()
@@ -229,26 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     # Arms with (almost) no events give an infinite upper HR bound: expected, not noise.
     warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
     results = [bench_design(n, DESIGNS[n](), engine, reference, args) for n in args.designs]
-
-    main_result = next((r for r in results if r["design"] == MAIN_DESIGN), None)
-    targets = None
-    if main_result is not None:
-        targets = {
-            "design": MAIN_DESIGN,
-            "engine_trials_per_second": TARGET_TRIALS_PER_SECOND,
-            "ratio": TARGET_RATIO,
-            "engine_met": main_result["engine"]["trials_per_second"] >= TARGET_TRIALS_PER_SECOND,
-            "ratio_met": main_result["ratio"] >= TARGET_RATIO,
-        }
-        print(
-            f"targets ({MAIN_DESIGN}): engine >= {TARGET_TRIALS_PER_SECOND:.0f} trials/s: "
-            f"{'met' if targets['engine_met'] else 'NOT met'}; ratio >= {TARGET_RATIO:.0f}x: "
-            f"{'met' if targets['ratio_met'] else 'NOT met'}"
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": info, "seed": SEED, "targets": targets, "designs": results}
-    args.out.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    targets = judge_targets(results, MAIN_DESIGN, TARGET_TRIALS_PER_SECOND, TARGET_RATIO)
+    write_results(args.out, {"machine": info, "seed": SEED, "targets": targets, "designs": results})
     return 0
 
 
