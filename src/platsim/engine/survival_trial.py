@@ -285,7 +285,7 @@ class SurvivalChunk(Chunk):
         shape, rate = self._gamma(rows)
         return gamma_p_lowest(shape, rate, active)
 
-    def _control_gamma(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _controls(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gamma posterior of the control hazard each arm is compared with, (rows, arms):
         all controls, or (concurrent controls, staggered platform) those who entered since
         the arm opened."""
@@ -346,22 +346,22 @@ class SurvivalChunk(Chunk):
         p = combine(contrast, variance, (exposure > 0) & (x_c > 0))
         return np.where(self._comparable(rows), p, np.nan)
 
-    def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
+    def _p_better(self, rows: np.ndarray, margin: float, controls=None) -> np.ndarray:
         if self.spec.period_adjusted:
             return self._p_better_by_period(rows)
         shape, rate = self._gamma(rows)
         control = self.control[rows]
-        c_shape, c_rate = self._control_gamma(rows)
+        c_shape, c_rate = self._controls(rows) if controls is None else controls
         p = gamma_p_ratio_below(shape, rate, c_shape, c_rate, 1.0 - margin)
         not_experimental = (control[:, None] < 0) | (
             np.arange(self.n_arms)[None, :] == control[:, None]
         )
         return np.where(not_experimental, np.nan, p)
 
-    def _endpoint_snapshot(self, rows, active) -> list[tuple[str, np.ndarray]]:
+    def _endpoint_snapshot(self, rows, active, controls) -> list[tuple[str, np.ndarray]]:
         piece_events = self.events[rows, :, self.piece]
         piece_exposure = self.exposure[rows, :, self.piece]
-        c_shape, c_rate = self._control_gamma(rows)
+        c_shape, c_rate = controls
         return [
             ("snap_events", self.events[rows].sum(axis=2)),
             ("snap_exposure", self.exposure[rows].sum(axis=2)),

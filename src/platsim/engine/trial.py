@@ -273,14 +273,15 @@ class Chunk:
         beta = self.spec.prior_beta + (self.n_observed[rows] - self.n_responses[rows])
         return alpha, beta
 
-    def _p_better(self, rows: np.ndarray, margin: float) -> np.ndarray:
+    def _p_better(self, rows: np.ndarray, margin: float, controls=None) -> np.ndarray:
         """P(better than control by `margin`) of the active experimental arms (NaN for the
-        control, arms out of the analysis, and designs without a control)."""
+        control, arms out of the analysis, and designs without a control); `controls` is
+        `_controls(rows)` when the caller has it already."""
         spec = self.spec
         if spec.period_adjusted:
             return self._p_better_by_period(rows)
         alpha, beta = self._posterior(rows)
-        n_c, y_c = self._control_counts(rows)
+        n_c, y_c = self._controls(rows) if controls is None else controls
         wanted = self._comparable(rows)
         p = np.full(alpha.shape, np.nan)
         if wanted.any():
@@ -326,7 +327,7 @@ class Chunk:
             p = 1.0 - p
         return np.where(self._comparable(rows), p, np.nan)
 
-    def _decision_probabilities(self, rows: np.ndarray, active: np.ndarray):
+    def _decision_probabilities(self, rows: np.ndarray, active: np.ndarray, controls):
         """P(best), P(better than control) with the efficacy and the futility margins, and the
         P(better) kept in the records (efficacy margin, else futility, else 0)."""
         spec = self.spec
@@ -335,15 +336,15 @@ class Chunk:
         p_better_eff = p_better_fut = None
         if has_control:
             if spec.efficacy_threshold is not None:
-                p_better_eff = self._p_better(rows, spec.efficacy_margin)
+                p_better_eff = self._p_better(rows, spec.efficacy_margin, controls)
             if spec.futility_threshold is not None:
                 if p_better_eff is not None and spec.futility_margin == spec.efficacy_margin:
                     p_better_fut = p_better_eff
                 else:
-                    p_better_fut = self._p_better(rows, spec.futility_margin)
+                    p_better_fut = self._p_better(rows, spec.futility_margin, controls)
         p_better_record = p_better_eff if p_better_eff is not None else p_better_fut
         if p_better_record is None and has_control:
-            p_better_record = self._p_better(rows, 0.0)
+            p_better_record = self._p_better(rows, 0.0, controls)
         return p_best, p_better_eff, p_better_fut, p_better_record
 
     def _p_best(self, rows: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -355,10 +356,12 @@ class Chunk:
     ) -> None:
         spec = self.spec
         active = self.active[rows]
+        # What each arm is compared with, once per look (decisions and records).
+        controls = self._controls(rows)
         p_best, p_better_eff, p_better_fut, p_better_record = self._decision_probabilities(
-            rows, active
+            rows, active, controls
         )
-        self._snapshot(rows, active, p_best, p_better_record)
+        self._snapshot(rows, active, p_best, p_better_record, controls)
         self.analysis_n[rows, analysis] = self.enrolled[rows]
         self.analysis_months[rows, analysis] = look_time
         outcome = decide(
@@ -421,8 +424,9 @@ class Chunk:
         self.open_months[rows] = np.where(open_now, time[:, None], self.open_months[rows])
         return True
 
-    def _control_counts(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Observed control patients and responses each arm is compared with, (rows, arms).
+    def _controls(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Observed control patients and responses each arm is compared with, (rows, arms)
+        (the survival chunk: the control's Gamma posterior instead).
 
         All controls (pooled), or with concurrent controls in a staggered platform only
         those randomized since the arm opened (while it was open: it is still analysed).
@@ -435,14 +439,16 @@ class Chunk:
         concurrent = self.spec.concurrent_controls and self.spec.staggered
         if not concurrent and self.group is None:
             return pooled_n, pooled_y
-        cols = np.arange(self.n_patients)[None, :]
-        seen = (self.arm[rows] == control[:, None]) & (cols < self.observed[rows][:, None])
+        # Only the patients observed by now (in any of these trials) matter.
+        width = max(int(self.observed[rows].max()), 1)
+        cols = np.arange(width)[None, :]
+        seen = (self.arm[rows, :width] == control[:, None]) & (cols < self.observed[rows][:, None])
+        responded = self.responded[rows, :width]
         if self.group is not None:
             # Each arm against the controls of its eligible subgroups only.
             n_c = np.empty(observed.shape, dtype=np.int64)
             y_c = np.empty(observed.shape, dtype=np.int64)
-            groups = self.group[rows]
-            responded = self.responded[rows]
+            groups = self.group[rows, :width]
             for k in range(self.n_arms):
                 mask = seen & self.spec.eligible[k][groups]
                 if concurrent:
@@ -452,13 +458,13 @@ class Chunk:
             return n_c, y_c
         zero = np.zeros((rows.size, 1), dtype=np.int64)
         cum_n = np.concatenate([zero, np.cumsum(seen, axis=1)], axis=1)
-        cum_y = np.concatenate([zero, np.cumsum(seen & self.responded[rows], axis=1)], axis=1)
-        start = np.clip(self.open_n[rows], 0, self.n_patients)
+        cum_y = np.concatenate([zero, np.cumsum(seen & responded, axis=1)], axis=1)
+        start = np.clip(self.open_n[rows], 0, width)
         n_c = cum_n[:, -1:] - np.take_along_axis(cum_n, start, axis=1)
         y_c = cum_y[:, -1:] - np.take_along_axis(cum_y, start, axis=1)
         return n_c, y_c
 
-    def _snapshot(self, rows, active, p_best, p_better) -> None:
+    def _snapshot(self, rows, active, p_best, p_better, controls) -> None:
         """Keep, for each arm analysed at this look, what its records will report."""
         control = self.control[rows]
         values = [
@@ -468,7 +474,7 @@ class Chunk:
         ]
         if p_better is not None:
             values.append(("snap_p_better", p_better))
-        self._store_snapshot(rows, active, values + self._endpoint_snapshot(rows, active))
+        self._store_snapshot(rows, active, values + self._endpoint_snapshot(rows, active, controls))
 
     def _store_snapshot(self, rows, active, values) -> None:
         for name, value in values:
@@ -477,8 +483,8 @@ class Chunk:
             block[active] = np.broadcast_to(value, active.shape)[active]
             target[rows] = block
 
-    def _endpoint_snapshot(self, rows, active) -> list[tuple[str, np.ndarray]]:
-        n_c, y_c = self._control_counts(rows)
+    def _endpoint_snapshot(self, rows, active, controls) -> list[tuple[str, np.ndarray]]:
+        n_c, y_c = controls
         return [
             ("snap_observed", self.n_observed[rows]),
             ("snap_responses", self.n_responses[rows]),
