@@ -176,14 +176,14 @@ def test_allocation_history_rows_sum_to_one_until_stop():
     assert done[:, 0].all()
 
 
-def test_count_sorted_at_most_is_the_plain_count():
+def testcount_sorted_at_most_is_the_plain_count():
     # 500 sorted rows of widths 1–40 with ties (integer grid), values below, inside and
     # above each row's range: the binary search gives (row <= value).sum() exactly.
-    from platsim.engine.trial import _count_sorted_at_most
+    from platsim.engine.trial import count_sorted_at_most
 
     rng = np.random.default_rng(61)
     for width in (1, 2, 7, 40):
         rows = np.sort(rng.integers(0, 12, (500, width)).astype(float), axis=1)
         value = rng.integers(-2, 15, 500).astype(float)
         expected = (rows <= value[:, None]).sum(axis=1)
-        np.testing.assert_array_equal(_count_sorted_at_most(rows, value), expected)
+        np.testing.assert_array_equal(count_sorted_at_most(rows, value), expected)

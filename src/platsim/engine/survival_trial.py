@@ -19,7 +19,7 @@ from platsim.engine.draws import patient_exponentials
 from platsim.engine.periods import combine, log_hazard_contrast, period_counts
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
 from platsim.engine.survival_data import events_and_exposure, follow_up_from_calendar
-from platsim.engine.trial import Chunk, _count_by_arm, column_window
+from platsim.engine.trial import Chunk, _count_by_arm, column_window, count_sorted_at_most
 
 _LN2 = float(np.log(2.0))
 
@@ -132,7 +132,7 @@ class SurvivalChunk(Chunk):
             rows, look_time = rows[happens], look_time[happens]
             if rows.size == 0:
                 return None
-        entered = (self.entry[rows] <= look_time[:, None]).sum(axis=1)
+        entered = count_sorted_at_most(self.entry[rows], look_time)
         enrolled = np.minimum(np.maximum(entered, self.enrolled[rows]), self.enrolment_end[rows])
         if not is_final and spec.look_kind == "patients":
             enrolled = np.full(rows.size, int(spec.look_counts[look]))

@@ -173,13 +173,13 @@ class Chunk:
         count = int(spec.look_counts[look])
         if spec.looks_count_outcomes:
             look_time = self.observe_time[rows, count - 1]
-            enrolled = (self.entry[rows] <= look_time[:, None]).sum(axis=1)
+            enrolled = count_sorted_at_most(self.entry[rows], look_time)
             enrolled = np.minimum(
                 np.maximum(enrolled, self.enrolled[rows]), self.enrolment_end[rows]
             )
             return look_time, enrolled, np.full(rows.size, count)
         look_time = self.entry[rows, count - 1]
-        observed = _count_sorted_at_most(self.observe_time[rows, :count], look_time)
+        observed = count_sorted_at_most(self.observe_time[rows, :count], look_time)
         return look_time, np.full(rows.size, count), observed
 
     # ------------------------------------------------------------------ patients
@@ -596,9 +596,9 @@ def _count_by_arm(arms: np.ndarray, mask: np.ndarray, n_arms: int) -> np.ndarray
     return counts.reshape(n_rows, n_arms).astype(np.int32)
 
 
-def _count_sorted_at_most(sorted_rows: np.ndarray, value: np.ndarray) -> np.ndarray:
+def count_sorted_at_most(sorted_rows: np.ndarray, value: np.ndarray) -> np.ndarray:
     """Per row, how many entries are ≤ value: a binary search on rows sorted ascending
-    (outcome times are entry times plus a constant lag), (n_rows, width) → (n_rows,)."""
+    (entry times, and outcome times = entry + a constant lag), (n_rows, width) → (n_rows,)."""
     n_rows, width = sorted_rows.shape
     low = np.zeros(n_rows, dtype=np.int64)  # entries before `low` are ≤ value
     high = np.full(n_rows, width, dtype=np.int64)  # entries from `high` on are > value
