@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from platsim.scenario import defaults
+
 #: Arm status codes in records (index into STATUS_NAMES).
 STATUS_NAMES: tuple[str, ...] = (
     "none",
@@ -48,40 +50,44 @@ class TrialSpec:
     higher_is_better: bool
     max_patients: int
     accrual_rate_per_month: float
-    ramp_up_months: float = 0.0
+    ramp_up_months: float = defaults.RAMP_UP_MONTHS
     #: Months from screening to randomization: every entry time is shifted by it.
     entry_delay_months: float = 0.0
-    outcome_lag_months: float = 0.0
-    prior_alpha: float = 1.0
-    prior_beta: float = 1.0
+    outcome_lag_months: float = defaults.OUTCOME_LAG_MONTHS
+    prior_alpha: float = defaults.BETA_PRIOR_ALPHA
+    prior_beta: float = defaults.BETA_PRIOR_BETA
     #: "fixed", "thompson" or "trippa".
     allocation_rule: str = "fixed"
     #: Trippa et al. (2012) constants (a, b, c): γ(n) = a (n/N)^b, η(n) = c n/N.
-    trippa_abc: tuple[float, float, float] = (10.0, 0.75, 0.25)
+    trippa_abc: tuple[float, float, float] = (
+        defaults.TRIPPA_A,
+        defaults.TRIPPA_B,
+        defaults.TRIPPA_C,
+    )
     #: Fixed / burn-in allocation ratios, shape (n_arms,), summing to 1.
     fixed_ratios: np.ndarray = field(default_factory=lambda: np.empty(0))
     #: Thompson temper c; None means Thall–Wathen c = n / (2N).
-    thompson_power: float | None = 1.0
+    thompson_power: float | None = defaults.THOMPSON_POWER
     #: None, "fixed", "sqrt" or "match_best".
     control_rule: str | None = None
     control_fixed_share: float = 0.0
-    min_prob: float = 0.0
-    max_prob: float = 1.0
-    burn_in_patients: int = 0
+    min_prob: float = defaults.MIN_PROB
+    max_prob: float = defaults.MAX_PROB
+    burn_in_patients: int = defaults.BURN_IN_PATIENTS
     #: "simple" or "blocked".
-    randomization: str = "simple"
+    randomization: str = defaults.RANDOMIZATION
     #: Interim look counts (patients or observed outcomes), strictly increasing, each < N.
     look_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     looks_count_outcomes: bool = False
     efficacy_threshold: float | None = None
-    efficacy_margin: float = 0.0
+    efficacy_margin: float = defaults.DECISION_MARGIN
     futility_threshold: float | None = None
-    futility_margin: float = 0.0
+    futility_margin: float = defaults.DECISION_MARGIN
     stop_for_best_threshold: float | None = None
     drop_if_p_best_below: float | None = None
     max_per_arm: int | None = None
     #: "graduate", "stop_trial" or "new_control".
-    on_efficacy: str = "graduate"
+    on_efficacy: str = defaults.ON_EFFICACY
 
     # --- time-to-event endpoints (endpoint_kind "time_to_event") ---------------------
     #: "binary" or "time_to_event".
@@ -92,8 +98,8 @@ class TrialSpec:
     #: Per arm exponential loss to follow-up per month, shape (n_arms,); empty = none.
     dropout_per_month: np.ndarray = field(default_factory=lambda: np.empty(0))
     #: Gamma(shape, rate) prior on each arm's hazard per month.
-    prior_shape: float = 1.0
-    prior_rate: float = 0.001
+    prior_shape: float = defaults.GAMMA_PRIOR_SHAPE
+    prior_rate: float = defaults.GAMMA_PRIOR_RATE
     #: Interim looks: "patients" (look_counts), "events" (look_counts) or "months"
     #: (look_months).
     look_kind: str = "patients"
