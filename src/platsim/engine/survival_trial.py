@@ -18,7 +18,12 @@ from scipy import special
 from platsim.engine.draws import patient_exponentials
 from platsim.engine.periods import combine, log_hazard_contrast, period_counts
 from platsim.engine.quadrature import gamma_p_lowest, gamma_p_ratio_below
-from platsim.engine.survival_data import events_and_exposure, follow_up_from_calendar
+from platsim.engine.survival_data import (
+    calendar_time_of_event,
+    events_and_exposure,
+    follow_up,
+    observable_event_month,
+)
 from platsim.engine.trial import Chunk, _count_by_arm, column_window, count_sorted_at_most
 
 _LN2 = float(np.log(2.0))
@@ -107,13 +112,14 @@ class SurvivalChunk(Chunk):
         arm = np.clip(assigned, 0, self.n_arms - 1)
         events = self.event_by_arm.reshape(-1)[arm.astype(np.intp) * self.event_e.size + position]
         self.event_time.reshape(-1)[position] = events
-        calendar = events + self.entry.reshape(-1)[position]
+        dropout = None
         if self.has_dropout:
             with np.errstate(divide="ignore"):
                 dropout = self.dropout_e.reshape(-1)[position] / self.dropout_rates[arm]
             self.dropout_time.reshape(-1)[position] = dropout
-            calendar[events > dropout] = np.inf
-        self.calendar_event.reshape(-1)[position] = calendar
+        self.calendar_event.reshape(-1)[position] = observable_event_month(
+            self.entry.reshape(-1)[position], events, dropout
+        )
 
     # ------------------------------------------------------------------ looks
     def _plan_look(self, look: int, is_final: bool):
@@ -169,14 +175,10 @@ class SurvivalChunk(Chunk):
             end = self.enrolment_end[sub]
             self._assign_upto(sub, upto)
             width = int(upto.max())
-            if count > width:
-                time = np.full(sub.size, np.inf)
-            else:
-                allowed = np.arange(width)[None, :] < upto[:, None]
-                if restrict:
-                    allowed &= self.arm[sub, :width] == self.control[sub][:, None]
-                calendar = np.where(allowed, self.calendar_event[sub, :width], np.inf)
-                time = np.partition(calendar, count - 1, axis=1)[:, count - 1]
+            allowed = np.arange(width)[None, :] < upto[:, None]
+            if restrict:
+                allowed &= self.arm[sub, :width] == self.control[sub][:, None]
+            time = calendar_time_of_event(self.calendar_event[sub, :width], count, allowed)
             complete = upto >= end
             next_entry = self.entry[sub, np.minimum(upto, self.n_patients - 1)]
             done = complete | (time <= next_entry)
@@ -256,7 +258,7 @@ class SurvivalChunk(Chunk):
         width = int(self.enrolled[rows].max()) if rows.size else 0
         width = max(width, 1)
         enrolled = np.arange(width)[None, :] < self.enrolled[rows][:, None]
-        observed, had_event = follow_up_from_calendar(
+        observed, had_event = follow_up(
             self.entry[rows, :width],
             self.event_time[rows, :width],
             self.dropout_time[rows, :width] if self.has_dropout else None,
