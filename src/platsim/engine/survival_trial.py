@@ -62,7 +62,6 @@ class SurvivalChunk(Chunk):
         ):
             setattr(self, name, np.zeros(shape))
         self.snap_n = np.zeros(shape, dtype=np.int32)
-        self.rows_all = np.arange(self.n_sims)
         # Columns [0, assigned_upto) have an arm and outcomes under the current allocation:
         # the randomized patients, then (event-driven looks) tentatively assigned ones.
         self.assigned_upto = np.zeros(self.n_sims, dtype=np.int64)
