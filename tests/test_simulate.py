@@ -116,3 +116,17 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_records(tmp_path):
     assert (out / "trials.parquet").read_bytes() == (
         tmp_path / "full" / "trials.parquet"
     ).read_bytes()
+
+
+def test_write_atomically_gives_the_permissions_of_a_plainly_written_file(tmp_path):
+    # The temporary file behind the rename is private (0600); the result must not be: other
+    # users of a shared results directory read it. Compared with a file written directly.
+    from platsim.simulate import write_atomically
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    target = tmp_path / "summary.json"
+    write_atomically(target, lambda tmp: tmp.write_text("{}"))
+    assert target.read_text() == "{}"
+    assert (target.stat().st_mode & 0o777) == (plain.stat().st_mode & 0o777)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt", "summary.json"]

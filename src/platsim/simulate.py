@@ -45,8 +45,18 @@ def run_chunk(task: ChunkTask) -> TrialRecords:
     return simulate_trials(task.spec, np.random.default_rng(task.seed_sequence), task.n_sims)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the same directory, then rename over `path`."""
+    """Write via a temporary file in the same directory, then rename over `path`.
+
+    The file gets the usual permissions of a new file (0644 under the common umask), not the
+    private 0600 of the temporary file: results and reports are meant to be shared.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
@@ -55,6 +65,7 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with open(tmp, "rb") as stream:
             os.fsync(stream.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if tmp.exists():

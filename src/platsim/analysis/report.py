@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from jinja2 import Environment, StrictUndefined
 
 from platsim.analysis.figures import density_plot, forest_plot
 from platsim.analysis.interim import InterimAnalysis
+from platsim.simulate import write_atomically
 
 FILES = ("analysis.json", "interim_report.md", "interim_report.html")
 
@@ -234,14 +234,8 @@ def _rules_text(result: InterimAnalysis) -> str:
     return "; ".join(parts)
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _write_bytes(path: Path, content: bytes) -> None:
+    write_atomically(path, lambda tmp: tmp.write_bytes(content))
 
 
 def write_outputs(result: InterimAnalysis, out_dir: str | Path) -> dict[str, Path]:
@@ -271,20 +265,20 @@ def write_outputs(result: InterimAnalysis, out_dir: str | Path) -> dict[str, Pat
     env = Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
     html_env = Environment(autoescape=True, undefined=StrictUndefined)
     paths = {name: out / name for name in FILES}
-    _atomic_write(paths["analysis.json"], (json.dumps(data, indent=2) + "\n").encode())
+    _write_bytes(paths["analysis.json"], (json.dumps(data, indent=2) + "\n").encode())
     if forest is not None:
         paths["forest.png"] = out / "forest.png"
-        _atomic_write(paths["forest.png"], forest)
+        _write_bytes(paths["forest.png"], forest)
     else:
         (out / "forest.png").unlink(missing_ok=True)  # from an earlier run with a control
     paths["densities.png"] = out / "densities.png"
-    _atomic_write(paths["densities.png"], densities)
+    _write_bytes(paths["densities.png"], densities)
     markdown = env.from_string(_MARKDOWN).render(**context)
-    _atomic_write(paths["interim_report.md"], markdown.encode())
+    _write_bytes(paths["interim_report.md"], markdown.encode())
     html = html_env.from_string(_HTML).render(
         **context,
         forest=base64.b64encode(forest).decode() if forest is not None else None,
         densities=base64.b64encode(densities).decode(),
     )
-    _atomic_write(paths["interim_report.html"], html.encode())
+    _write_bytes(paths["interim_report.html"], html.encode())
     return paths

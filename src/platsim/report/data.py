@@ -26,10 +26,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import shutil
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,7 +42,7 @@ from platsim.results.allocation import AllocationRow, allocation_csv_text, alloc
 from platsim.results.metrics import true_hazard_ratios
 from platsim.rng import chunk_seed_sequences, chunk_sizes
 from platsim.scenario.schema import Scenario
-from platsim.simulate import write_atomically as _write_atomically
+from platsim.simulate import write_atomically
 from platsim.specs import build_trial_spec
 
 SCENARIO_COPY = "scenario.yaml"
@@ -131,20 +130,6 @@ class KMRow:
 
 
 # ---------------------------------------------------------------------------- files
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """`platsim.simulate.write_atomically`, then the usual permissions of a new file
-    (0644 under the common umask; the temporary file it renames is private, 0600): reports
-    are meant to be read by others."""
-    _write_atomically(path, write)
-    os.chmod(path, 0o666 & ~_umask())
 
 
 # ---------------------------------------------------------------------------- CSV

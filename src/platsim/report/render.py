@@ -23,7 +23,6 @@ import numpy as np
 from platsim.errors import ArgumentError
 from platsim.report import data as report_data
 from platsim.report import describe, figures, tables
-from platsim.report.data import write_atomically
 from platsim.report.palette import arm_colours, arm_line_styles
 from platsim.report.templates import CSS, HTML_TEMPLATE, MARKDOWN_TEMPLATE
 from platsim.results.allocation import AllocationRow, read_allocation_csv
@@ -31,6 +30,7 @@ from platsim.results.metrics import MetricRow
 from platsim.results.summary import read_summary_csv
 from platsim.scenario.load import load_scenario, scenario_file_hash
 from platsim.scenario.schema import Scenario
+from platsim.simulate import write_atomically
 from platsim.specs import build_trial_spec
 from platsim.truth.survival import survival_function
 
