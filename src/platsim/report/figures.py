@@ -247,9 +247,10 @@ def decision_probabilities(
     arms: Sequence[str],
     metrics: Mapping[tuple[str, str, str, str], MetricRow],
     decisions: Sequence[DecisionRow],
+    n_trials: int,
 ) -> dict[str, dict[str, tuple[float, float]]]:
     """category → arm → (probability, MCSE); from summary.csv where it has the metric,
-    else summed over analyses from decisions.csv."""
+    else summed over analyses from decisions.csv (MCSE from the `n_trials` simulated)."""
     result: dict[str, dict[str, tuple[float, float]]] = {}
     for key, _ in DECISION_CATEGORIES:
         per_arm: dict[str, tuple[float, float]] = {}
@@ -266,18 +267,9 @@ def decision_probabilities(
                 if d.design == design and d.truth == truth and d.arm == arm and d.status == key
             ]
             p = sum(d.probability for d in rows)
-            n = _n_trials(metrics, design, truth)
-            per_arm[arm] = (p, math.sqrt(p * (1 - p) / n) if n else math.nan)
+            per_arm[arm] = (p, math.sqrt(p * (1 - p) / n_trials))
         result[key] = per_arm
     return result
-
-
-def _n_trials(metrics: Mapping[tuple[str, str, str, str], MetricRow], design: str, truth: str):
-    row = metrics.get((design, truth, "", "p_any_efficacy"))
-    if row is None or row.mcse in (0.0,) or math.isnan(row.mcse):
-        return None
-    p = row.estimate
-    return round(p * (1 - p) / row.mcse**2) if 0 < p < 1 else None
 
 
 def decisions_figure(

@@ -270,7 +270,7 @@ def build_context(results: SavedResults) -> tuple[dict[str, Any], list[FigureRef
             )
         probabilities = {
             truth: figures.decision_probabilities(
-                design, truth, scenario.arm_ids, metrics, results.decisions
+                design, truth, scenario.arm_ids, metrics, results.decisions, n_trials
             )
             for truth in truths
         }
