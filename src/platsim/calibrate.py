@@ -50,7 +50,7 @@ from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError, UserInputError
 from platsim.executors import ChunkExecutor, make_executor
 from platsim.provenance import run_metadata
-from platsim.results.metrics import null_arms
+from platsim.results.metrics import null_arms, trial_indicators
 from platsim.scenario import defaults
 from platsim.scenario.load import load_scenario, parse_scenario
 from platsim.scenario.schema import Scenario
@@ -456,10 +456,8 @@ def summarise(
     else:
         rate = float(arm_rates.max())
     mcse = math.sqrt(rate * (1 - rate) / n)
-    nulls = null_arms(spec)
-    run_fwer = (
-        float((status[:, nulls] == codes.EFFICACY).any(axis=1).mean()) if nulls.any() else math.nan
-    )
+    fwer = trial_indicators(records, spec).get("fwer")
+    run_fwer = float(fwer.mean()) if fwer is not None else math.nan
     if parameter.name == "efficacy.threshold":
         governed, probability = codes.EFFICACY, records.p_better_than_control
     elif parameter.name == "stop_for_best.threshold":

@@ -30,12 +30,7 @@ from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError
 from platsim.executors import make_executor
 from platsim.provenance import run_metadata
-from platsim.results.metrics import (
-    MetricRow,
-    null_arms,
-    operating_characteristics,
-    truly_best_arms,
-)
+from platsim.results.metrics import MetricRow, operating_characteristics, trial_indicators
 from platsim.scenario import defaults
 from platsim.scenario.load import load_scenario
 from platsim.scenario.schema import Scenario
@@ -104,31 +99,19 @@ def per_trial_values(records: TrialRecords, spec: TrialSpec) -> dict[tuple[str, 
     """
     status = records.status
     efficacy = status == codes.EFFICACY
-    values: dict[tuple[str, str], np.ndarray] = {}
-    experimental = np.ones(spec.n_arms, dtype=bool)
-    if spec.control_index is not None:
-        experimental[spec.control_index] = False
-    values[("", "p_any_efficacy")] = efficacy[:, experimental].any(axis=1).astype(float)
-    nulls = null_arms(spec)
-    if nulls.any():
-        values[("", "fwer")] = efficacy[:, nulls].any(axis=1).astype(float)
-    selected = records.selected_arm
-    if spec.control_index is not None and nulls[experimental].all():
-        # As results.metrics: when no experimental arm beats the control, the right
-        # selection is none.
-        values[("", "p_select_best")] = (selected < 0).astype(float)
-    else:
-        best = truly_best_arms(spec)
-        values[("", "p_select_best")] = ((selected >= 0) & best[np.maximum(selected, 0)]).astype(
-            float
-        )
+    indicators = trial_indicators(records, spec)
+    values: dict[tuple[str, str], np.ndarray] = {
+        ("", metric): indicators[metric].astype(float)
+        for metric in ("p_any_efficacy", "fwer", "p_select_best")
+        if metric in indicators
+    }
     values[("", "mean_n")] = records.total_n.astype(float)
     duration = records.duration_months.astype(float)
     values[("", "mean_duration_months")] = np.where(np.isfinite(duration), duration, np.nan)
     for k, arm in enumerate(spec.arm_ids):
         values[(arm, "p_efficacy")] = efficacy[:, k].astype(float)
         values[(arm, "p_futility")] = (status[:, k] == codes.FUTILITY).astype(float)
-        values[(arm, "p_selected")] = (selected == k).astype(float)
+        values[(arm, "p_selected")] = (records.selected_arm == k).astype(float)
         values[(arm, "mean_n")] = records.n_enrolled[:, k].astype(float)
     return values
 

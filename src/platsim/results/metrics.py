@@ -114,6 +114,34 @@ def truly_best_arms(spec: TrialSpec) -> np.ndarray:
     return np.isclose(spec.true_p, target, rtol=0.0, atol=1e-12)
 
 
+def trial_indicators(records: TrialRecords, spec: TrialSpec) -> dict[str, np.ndarray]:
+    """Per-trial 0/1 outcomes whose means are the trial-level metrics, (n_sims,) bool each.
+
+    ``fwer``: some arm not truly better than the control declared effective (absent when
+    every experimental arm is truly better); ``p_any_efficacy``: some experimental arm
+    declared effective; ``p_select_best``: the selected arm is a truly best one (no
+    selection when no experimental arm beats the control); ``p_no_selection``.
+    """
+    efficacy = records.status == codes.EFFICACY
+    control = spec.control_index
+    experimental = np.ones(spec.n_arms, dtype=bool)
+    if control is not None:
+        experimental[control] = False
+    nulls = null_arms(spec)
+    selected = records.selected_arm
+    indicators = {"p_any_efficacy": efficacy[:, experimental].any(axis=1)}
+    if nulls.any():
+        indicators["fwer"] = efficacy[:, nulls].any(axis=1)
+    if control is not None and nulls[experimental].all():
+        # No experimental arm beats the control: the right selection is none.
+        indicators["p_select_best"] = selected < 0
+    else:
+        best = truly_best_arms(spec)
+        indicators["p_select_best"] = (selected >= 0) & best[np.maximum(selected, 0)]
+    indicators["p_no_selection"] = selected < 0
+    return indicators
+
+
 def operating_characteristics(
     records: TrialRecords, spec: TrialSpec, design: str, truth: str
 ) -> list[MetricRow]:
@@ -171,23 +199,10 @@ def operating_characteristics(
                 )
                 add(arm, "coverage_diff", _proportion(covered))
 
-    nulls = null_arms(spec)
-    if nulls.any():
-        add("", "fwer", _proportion((status[:, nulls] == codes.EFFICACY).any(axis=1)))
-    else:
-        add("", "fwer", (float("nan"), float("nan")))
-    experimental = np.ones(spec.n_arms, dtype=bool)
-    if control is not None:
-        experimental[control] = False
-    add("", "p_any_efficacy", _proportion((status[:, experimental] == codes.EFFICACY).any(axis=1)))
-    best = truly_best_arms(spec)
-    selected = records.selected_arm
-    if control is not None and null_arms(spec)[experimental].all():
-        # No experimental arm beats the control: the right selection is none.
-        add("", "p_select_best", _proportion(selected < 0))
-    else:
-        add("", "p_select_best", _proportion((selected >= 0) & best[np.maximum(selected, 0)]))
-    add("", "p_no_selection", _proportion(selected < 0))
+    indicators = trial_indicators(records, spec)
+    for metric in ("fwer", "p_any_efficacy", "p_select_best", "p_no_selection"):
+        flags = indicators.get(metric)
+        add("", metric, _proportion(flags) if flags is not None else (float("nan"), float("nan")))
     if spec.is_survival:
         add("", "mean_events", _mean(records.n_responses.sum(axis=1).astype(float)))
     total_n = records.total_n.astype(float)
