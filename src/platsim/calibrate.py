@@ -50,7 +50,7 @@ from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError, UserInputError
 from platsim.executors import ChunkExecutor, make_executor
 from platsim.provenance import run_metadata
-from platsim.results.metrics import null_arms, trial_indicators
+from platsim.results.metrics import COMPARISON_MONTHS, null_arms, trial_indicators
 from platsim.scenario import defaults
 from platsim.scenario.load import load_scenario, parse_scenario
 from platsim.scenario.schema import Scenario
@@ -59,7 +59,6 @@ from platsim.simulate import simulate_design_truth, write_atomically
 from platsim.specs import build_trial_spec
 
 #: Months at which two time-to-event truths are compared (as results.metrics does).
-_MONTHS = np.linspace(0.25, 120.0, 480)
 
 #: z for two-sided 95% intervals.
 Z95 = 1.959963984540054
@@ -320,8 +319,8 @@ def shortest_decimal(low: float, high: float, low_closed: bool, high_closed: boo
 
 def _truths_equal(spec: TrialSpec, a: int, b: int) -> bool:
     if spec.is_survival:
-        ha = spec.survival_truths[a].cumulative_hazard(_MONTHS)
-        hb = spec.survival_truths[b].cumulative_hazard(_MONTHS)
+        ha = spec.survival_truths[a].cumulative_hazard(COMPARISON_MONTHS)
+        hb = spec.survival_truths[b].cumulative_hazard(COMPARISON_MONTHS)
         return bool(np.allclose(ha, hb, rtol=1e-9, atol=0))
     return bool(np.isclose(spec.true_p[a], spec.true_p[b], rtol=0.0, atol=1e-12))
 

@@ -36,6 +36,7 @@ from platsim.analysis.quantities import (
 )
 from platsim.engine.spec import TrialSpec
 from platsim.errors import ArgumentError
+from platsim.scenario import defaults
 from platsim.scenario.load import load_scenario, scenario_file_hash
 from platsim.scenario.schema import Scenario
 from platsim.specs import build_trial_spec
@@ -45,7 +46,7 @@ DRAWS = 1000
 TUNE = 1000
 CHAINS = 4
 CORES = 1
-SEED = 20261122
+SEED = defaults.SEED
 #: MCMC and exact probabilities are said to agree within this (conjugate models).
 AGREEMENT = 0.01
 

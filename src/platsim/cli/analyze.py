@@ -14,6 +14,7 @@ from platsim.cli.common import (
     resolve_scenario,
     show_progress,
 )
+from platsim.scenario import defaults
 
 
 @error_boundary
@@ -67,7 +68,7 @@ def analyze(
     tune: int = typer.Option(1000, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(4, "--chains", help="Independent NUTS chains."),
     cores: int = typer.Option(1, "--cores", help="Processes for the chains."),
-    seed: int = typer.Option(20261122, "--seed", help="Random seed (non-negative integer)."),
+    seed: int = typer.Option(defaults.SEED, "--seed", help="Random seed (non-negative integer)."),
     out: Path = typer.Option(
         None, "--out", "-o", help="Output directory (default: results/<data file name>_analysis)."
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from platsim.scenario import defaults
 from platsim.scenario.schema import ArmTruth, Design, Scenario
 from platsim.specs import look_counts, survival_truth
 from platsim.truth.survival import median_months
@@ -266,7 +267,11 @@ def _allocation_sentences(scenario: Scenario, design: Design) -> list[str]:
         )
     else:  # trippa
         params = getattr(allocation, "trippa", None)
-        a, b, c = (params.a, params.b, params.c) if params is not None else (10.0, 0.75, 0.25)
+        a, b, c = (
+            (params.a, params.b, params.c)
+            if params is not None
+            else (defaults.TRIPPA_A, defaults.TRIPPA_B, defaults.TRIPPA_C)
+        )
         text = (
             "Response-adaptive randomization (Trippa et al. 2012): experimental arms weighted by "
             f"P(better than control)^γ with γ(n) = {number(a)} (n/N)^{number(b)}, the control "

@@ -47,7 +47,7 @@ def _quantile(values: np.ndarray, q: float) -> tuple[float, float]:
 
 
 #: Months at which time-to-event truths are compared (to find nulls and hazard ratios).
-_COMPARISON_MONTHS = np.linspace(0.25, 120.0, 480)
+COMPARISON_MONTHS = np.linspace(0.25, 120.0, 480)
 
 
 def true_hazard_ratios(spec: TrialSpec) -> np.ndarray:
@@ -56,9 +56,9 @@ def true_hazard_ratios(spec: TrialSpec) -> np.ndarray:
     ratios = np.full(spec.n_arms, np.nan)
     if not spec.is_survival or spec.control_index is None:
         return ratios
-    control = spec.survival_truths[spec.control_index].cumulative_hazard(_COMPARISON_MONTHS)
+    control = spec.survival_truths[spec.control_index].cumulative_hazard(COMPARISON_MONTHS)
     for k, truth in enumerate(spec.survival_truths):
-        ratio = truth.cumulative_hazard(_COMPARISON_MONTHS) / control
+        ratio = truth.cumulative_hazard(COMPARISON_MONTHS) / control
         if np.all(np.isfinite(ratio)) and np.ptp(ratio) <= 1e-9 * ratio.mean():
             ratios[k] = ratio.mean()
     return ratios
@@ -73,10 +73,10 @@ def null_arms(spec: TrialSpec) -> np.ndarray:
     if spec.control_index is None:
         return np.zeros(spec.n_arms, dtype=bool)
     if spec.is_survival:
-        control = spec.survival_truths[spec.control_index].cumulative_hazard(_COMPARISON_MONTHS)
+        control = spec.survival_truths[spec.control_index].cumulative_hazard(COMPARISON_MONTHS)
         not_better = np.array(
             [
-                np.all(t.cumulative_hazard(_COMPARISON_MONTHS) >= control * (1 - 1e-9))
+                np.all(t.cumulative_hazard(COMPARISON_MONTHS) >= control * (1 - 1e-9))
                 for t in spec.survival_truths
             ]
         )
