@@ -91,6 +91,8 @@ class InterimAnalysis:
 
     scenario: Scenario
     scenario_file: str
+    #: SHA-256 of the scenario file as it was loaded for this analysis.
+    scenario_sha256: str
     design: str
     substudy: str | None
     spec: TrialSpec
@@ -273,7 +275,7 @@ class InterimAnalysis:
             "versions": self.versions,
             "scenario": self.scenario.name,
             "scenario_file": self.scenario_file,
-            "scenario_sha256": scenario_file_hash(self.scenario_file),
+            "scenario_sha256": self.scenario_sha256,
             "design": self.design,
             "substudy": self.substudy,
             "endpoint": spec.endpoint_kind,
@@ -314,7 +316,7 @@ class InterimAnalysis:
                 "thresholds": {"max_r_hat": 1.01, "min_ess": 400, "max_divergent": 0},
                 "parameters": [p.__dict__ for p in d.parameters],
             },
-            "design_rules": _design_rules(spec),
+            "design_rules": design_rules(spec),
             "arms": arms,
             "trial": {
                 "n_enrolled": int(ev.n_enrolled.sum()),
@@ -361,7 +363,7 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _design_rules(spec: TrialSpec) -> dict[str, Any]:
+def design_rules(spec: TrialSpec) -> dict[str, Any]:
     return {
         "efficacy": None
         if spec.efficacy_threshold is None
@@ -453,6 +455,8 @@ class PreparedAnalysis:
     with which controls. No PyMC involved."""
 
     scenario: Scenario
+    #: SHA-256 of the scenario file, taken when it was loaded.
+    scenario_sha256: str
     spec: TrialSpec
     data: TrialData
     interim: Any
@@ -509,6 +513,7 @@ def prepare_analysis(
     """
     choice = choice if choice is not None else ModelChoice()
     full_scenario = load_scenario(scenario_path)
+    scenario_sha256 = scenario_file_hash(scenario_path)
     scenario, subgroup_rule = resolve_scenario_design(full_scenario, design, substudy)
     truth = next(iter(scenario.truths))  # the design fields are what matter here
     spec = build_trial_spec(scenario, design, truth)
@@ -548,6 +553,7 @@ def prepare_analysis(
     weights = np.bincount(interim.subgroup, minlength=n_groups) / max(interim.n_total, 1)
     return PreparedAnalysis(
         scenario=scenario,
+        scenario_sha256=scenario_sha256,
         spec=spec,
         data=data,
         interim=interim,
@@ -672,6 +678,7 @@ def analyze_trial(
     result = InterimAnalysis(
         scenario=prep.scenario,
         scenario_file=str(scenario_path),
+        scenario_sha256=prep.scenario_sha256,
         design=design,
         substudy=substudy,
         spec=spec,

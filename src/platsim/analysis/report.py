@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from platsim.analysis.figures import density_plot, forest_plot
-from platsim.analysis.interim import InterimAnalysis
+from platsim.analysis.interim import InterimAnalysis, design_rules
 from platsim.simulate import write_atomically
 
 FILES = ("analysis.json", "interim_report.md", "interim_report.html")
@@ -44,9 +44,9 @@ def _interval(entry: dict[str, Any] | None, spec: str = ".3g") -> str:
 _DECISION_TEXT = {"none": "continue", "opens": "opens now", "not_opened": "not open"}
 
 
-def table_rows(result: InterimAnalysis) -> list[dict[str, str]]:
-    """One row of display strings per arm (shared by the terminal table and the reports)."""
-    data = result.to_json()
+def table_rows(result: InterimAnalysis, data: dict[str, Any]) -> list[dict[str, str]]:
+    """One row of display strings per arm (shared by the terminal table and the reports);
+    `data` is `result.to_json()`."""
     rows = []
     rate_format = ".3g" if result.is_survival else ".2f"
     for arm_id, entry in data["arms"].items():
@@ -96,9 +96,9 @@ def headers(result: InterimAnalysis) -> dict[str, str]:
     }
 
 
-def summary_lines(result: InterimAnalysis) -> list[str]:
-    """Plain sentences: data cut, model, diagnostics, what the design's rules give."""
-    data = result.to_json()
+def summary_lines(result: InterimAnalysis, data: dict[str, Any]) -> list[str]:
+    """Plain sentences: data cut, model, diagnostics, what the design's rules give; `data`
+    is `result.to_json()`."""
     d = data["diagnostics"]
     trial = data["trial"]
     lines = [
@@ -216,7 +216,7 @@ COLUMNS = (
 
 
 def _rules_text(result: InterimAnalysis) -> str:
-    rules = result.to_json()["design_rules"]
+    rules = design_rules(result.spec)
     parts = []
     for name in ("efficacy", "futility"):
         if rules[name]:
@@ -238,11 +238,14 @@ def _write_bytes(path: Path, content: bytes) -> None:
     write_atomically(path, lambda tmp: tmp.write_bytes(content))
 
 
-def write_outputs(result: InterimAnalysis, out_dir: str | Path) -> dict[str, Path]:
-    """Write analysis.json, the Markdown and HTML reports and the figures into `out_dir`."""
+def write_outputs(
+    result: InterimAnalysis, out_dir: str | Path, data: dict[str, Any] | None = None
+) -> dict[str, Path]:
+    """Write analysis.json, the Markdown and HTML reports and the figures into `out_dir`;
+    `data` is `result.to_json()` when the caller has it already."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = result.to_json()
+    data = result.to_json() if data is None else data
     forest = forest_plot(result)
     densities = density_plot(result)
     context = {
@@ -253,11 +256,11 @@ def write_outputs(result: InterimAnalysis, out_dir: str | Path) -> dict[str, Pat
         "as_of": result.data.describe_month(result.as_of_month),
         "version": data["platsim_version"],
         "versions": result.versions,
-        "summary": summary_lines(result),
+        "summary": summary_lines(result, data),
         "warnings": result.warnings,
         "columns": COLUMNS,
         "headers": headers(result),
-        "rows": table_rows(result),
+        "rows": table_rows(result, data),
         "rules": _rules_text(result),
         "priors": result.priors,
         "has_forest": forest is not None,

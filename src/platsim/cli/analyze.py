@@ -98,7 +98,8 @@ def analyze(
         announce=None if progress else lambda line: error_console.print(line, markup=False),
     )
     columns = headers(result)
-    rows = table_rows(result)
+    data = result.to_json()
+    rows = table_rows(result, data)
     title = (
         f"{result.scenario.name} · design {design} · as of "
         f"{result.data.describe_month(result.as_of_month)}"
@@ -119,9 +120,9 @@ def analyze(
         for row in rows:
             table.add_row(*(row[key] for key in keys))
         console.print(table)
-    for line in summary_lines(result):
+    for line in summary_lines(result, data):
         console.print(line, markup=False)
     for warning in result.warnings:
         error_console.print(f"warning: {warning}", markup=False)
-    paths = write_outputs(result, out_dir)
+    paths = write_outputs(result, out_dir, data)
     console.print(f"wrote {', '.join(str(p) for p in paths.values())}", markup=False)
