@@ -187,3 +187,13 @@ def testcount_sorted_at_most_is_the_plain_count():
         value = rng.integers(-2, 15, 500).astype(float)
         expected = (rows <= value[:, None]).sum(axis=1)
         np.testing.assert_array_equal(count_sorted_at_most(rows, value), expected)
+
+
+def test_record_margin_is_the_efficacy_margin_else_the_futility_margin_else_zero():
+    spec = two_arm_spec(
+        efficacy_threshold=0.99, efficacy_margin=0.1, futility_threshold=0.05, futility_margin=0.05
+    )
+    assert spec.record_margin == 0.1
+    assert dataclasses.replace(spec, efficacy_threshold=None).record_margin == 0.05
+    neither = dataclasses.replace(spec, efficacy_threshold=None, futility_threshold=None)
+    assert neither.record_margin == 0.0

@@ -664,12 +664,9 @@ def analyze_trial(
     mcse_best = probability_mcse(best_indicator(rate, active, lower))
     mcse_better = None
     if control >= 0:
-        margin = (
-            spec.efficacy_margin
-            if spec.efficacy_threshold is not None
-            else (spec.futility_margin if spec.futility_threshold is not None else 0.0)
+        mcse_better = probability_mcse(
+            better_indicator(rate, source.reference, spec.record_margin, spec)
         )
-        mcse_better = probability_mcse(better_indicator(rate, source.reference, margin, spec))
         mcse_better[~active | (np.arange(spec.n_arms) == control)] = np.nan
     exact = exact_outcome = None
     if choice.name == "conjugate":

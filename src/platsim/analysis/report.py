@@ -73,11 +73,7 @@ def table_rows(result: InterimAnalysis, data: dict[str, Any]) -> list[dict[str, 
 def headers(result: InterimAnalysis) -> dict[str, str]:
     """Column headers, with units."""
     spec = result.spec
-    margin = (
-        spec.efficacy_margin
-        if spec.efficacy_threshold is not None
-        else (spec.futility_margin if spec.futility_threshold is not None else 0.0)
-    )
+    margin = spec.record_margin
     if result.is_survival:
         better = f"P(HR < {1 - margin:g})"
     else:

@@ -144,6 +144,16 @@ class TrialSpec:
     survival_truths_by_group: tuple = ()
 
     @property
+    def record_margin(self) -> float:
+        """Margin of the P(better than control) kept in the records and shown: the efficacy
+        rule's, else the futility rule's, else 0."""
+        if self.efficacy_threshold is not None:
+            return self.efficacy_margin
+        if self.futility_threshold is not None:
+            return self.futility_margin
+        return 0.0
+
+    @property
     def has_subgroups(self) -> bool:
         return len(self.subgroup_prevalence) > 0
 
