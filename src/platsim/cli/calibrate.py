@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -24,6 +23,7 @@ from platsim.cli.common import (
     error_boundary,
     error_console,
     resolve_scenario,
+    resolve_workers,
     show_progress,
 )
 from platsim.errors import ArgumentError
@@ -153,10 +153,7 @@ def calibrate(
     range.
     """
     target = _target(target_fwer, target_alpha, target_power, arm)
-    if workers < 0:
-        raise ArgumentError(
-            f"--workers must be 0 (all cores) or a positive integer; got {workers}."
-        )
+    n_workers = resolve_workers(workers)
     bounds = parse_range(search_range) if search_range is not None else None
     path = resolve_scenario(file)
 
@@ -179,7 +176,7 @@ def calibrate(
         seed=coerce_seed(seed),
         chunk_size=chunk_size,
         check_seed=coerce_seed(check_seed) if check_seed is not None else None,
-        workers=workers or (os.cpu_count() or 1),
+        workers=n_workers,
         dask=dask,
         on_evaluation=report,
     )

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from platsim.errors import RunInterrupted, ScenarioError, UserInputError
+from platsim.errors import ArgumentError, RunInterrupted, ScenarioError, UserInputError
 
 console = Console()
 error_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,6 +59,15 @@ def error_boundary(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def resolve_workers(workers: int) -> int:
+    """Worker processes for --workers: 0 means one per CPU core; negative is an error."""
+    if workers < 0:
+        raise ArgumentError(
+            f"--workers must be 0 (all cores) or a positive integer; got {workers}."
+        )
+    return workers or (os.cpu_count() or 1)
 
 
 def shipped_scenario_dir() -> Path | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -10,7 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from platsim.cli.common import console, error_boundary, progress_bars, resolve_scenario
+from platsim.cli.common import (
+    console,
+    error_boundary,
+    progress_bars,
+    resolve_scenario,
+    resolve_workers,
+)
 from platsim.compare import ComparisonResult, run_comparison, write_comparison
 from platsim.compare.render import (
     fmt_difference,
@@ -119,10 +124,7 @@ def compare(
     """
     if trials <= 0:
         raise ArgumentError(f"--trials must be a positive integer; got {trials}.")
-    if workers < 0:
-        raise ArgumentError(
-            f"--workers must be 0 (all cores) or a positive integer; got {workers}."
-        )
+    n_workers = resolve_workers(workers)
     path = resolve_scenario(file)
     with progress_bars() as factory:
         result = run_comparison(
@@ -133,7 +135,7 @@ def compare(
             n_trials=trials,
             seed=coerce_seed(seed),
             chunk_size=chunk_size,
-            workers=workers or (os.cpu_count() or 1),
+            workers=n_workers,
             dask=dask,
             progress_factory=factory,
         )

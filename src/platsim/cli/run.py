@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
-import os
 from collections import defaultdict
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from platsim.cli.common import console, error_boundary, progress_bars, resolve_scenario
+from platsim.cli.common import (
+    console,
+    error_boundary,
+    progress_bars,
+    resolve_scenario,
+    resolve_workers,
+)
 from platsim.errors import ArgumentError
 from platsim.master import run_master_study
 from platsim.results.metrics import MetricRow
@@ -135,11 +140,7 @@ def run(
     """
     if trials <= 0:
         raise ArgumentError(f"--trials must be a positive integer; got {trials}.")
-    if workers < 0:
-        raise ArgumentError(
-            f"--workers must be 0 (all cores) or a positive integer; got {workers}."
-        )
-    n_workers = workers or (os.cpu_count() or 1)
+    n_workers = resolve_workers(workers)
     path = resolve_scenario(file)
     scenario = load_scenario(path)
     options = dict(
