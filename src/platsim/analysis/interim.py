@@ -118,10 +118,8 @@ class InterimAnalysis:
     reference_draws: np.ndarray | None
     #: (n_chains, n_draws, n_arms, n_subgroups) for hierarchical models, else None.
     rate_by_subgroup_draws: np.ndarray | None
-    quantities: DecisionQuantities
     mcse_p_best: np.ndarray
     mcse_p_better: np.ndarray | None
-    exact: DecisionQuantities | None
     outcome: DesignOutcome
     exact_outcome: DesignOutcome | None
     diagnostics: Diagnostics
@@ -129,6 +127,16 @@ class InterimAnalysis:
     versions: dict[str, str] = field(default_factory=dict)
 
     # -------------------------------------------------------------------- derived values
+    @property
+    def quantities(self) -> DecisionQuantities:
+        """P(best) and P(better than control) from the draws."""
+        return self.outcome.quantities
+
+    @property
+    def exact(self) -> DecisionQuantities | None:
+        """The same by exact computation (conjugate model only), else None."""
+        return None if self.exact_outcome is None else self.exact_outcome.quantities
+
     @property
     def arm_ids(self) -> tuple[str, ...]:
         return self.spec.arm_ids
@@ -329,7 +337,7 @@ class InterimAnalysis:
             "next_allocation": None
             if allocation is None
             else {arm: float(allocation[k]) for k, arm in enumerate(self.arm_ids)},
-            "exact_agrees": None if self.exact is None else self.exact_agrees,
+            "exact_agrees": self.exact_agrees,
             "warnings": list(self.warnings),
         }
 
@@ -542,7 +550,7 @@ def prepare_analysis(
     active[closed_idx] = False
     open_month = _open_months(spec, interim, is_open, opened_at, control)
     refs = references(spec, interim, control, open_month)
-    notes = _data_warnings(spec, data, ev, active)
+    notes = _data_warnings(spec, ev, active)
     if refs.restricted.any() and choice.name != "conjugate":
         notes.append(
             f"the design compares arms with concurrent controls; the {choice.name} model "
@@ -659,7 +667,6 @@ def analyze_trial(
     )
     source = DrawSource(spec, rate, reference, control)
     outcome = apply_design(spec, source, **prep.design_kwargs(is_final))
-    quantities = outcome.quantities
     lower = spec.is_survival or not spec.higher_is_better
     mcse_best = probability_mcse(best_indicator(rate, active, lower))
     mcse_better = None
@@ -668,10 +675,7 @@ def analyze_trial(
             better_indicator(rate, source.reference, spec.record_margin, spec)
         )
         mcse_better[~active | (np.arange(spec.n_arms) == control)] = np.nan
-    exact = exact_outcome = None
-    if choice.name == "conjugate":
-        exact_outcome = prep.exact_outcome(is_final)
-        exact = exact_outcome.quantities
+    exact_outcome = prep.exact_outcome(is_final) if choice.name == "conjugate" else None
     result = InterimAnalysis(
         scenario=prep.scenario,
         scenario_file=str(scenario_path),
@@ -696,10 +700,8 @@ def analyze_trial(
         rate_draws=rate,
         reference_draws=reference,
         rate_by_subgroup_draws=by_group,
-        quantities=quantities,
         mcse_p_best=mcse_best,
         mcse_p_better=mcse_better,
-        exact=exact,
         outcome=outcome,
         exact_outcome=exact_outcome,
         diagnostics=diagnostics,
@@ -763,7 +765,7 @@ def sample(built: Any, sampler: SamplerSettings, progressbar: bool) -> Any:
     )
 
 
-def _data_warnings(spec: TrialSpec, data: TrialData, ev: Evidence, active: np.ndarray) -> list[str]:
+def _data_warnings(spec: TrialSpec, ev: Evidence, active: np.ndarray) -> list[str]:
     notes = []
     total = int(ev.n_enrolled.sum())
     if total > spec.max_patients:

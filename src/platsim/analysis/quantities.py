@@ -240,8 +240,6 @@ class DesignOutcome:
     stop_reason: str | None
     #: Allocation for the next patients (None when the trial stops or at the final analysis).
     next_allocation: np.ndarray | None
-    #: P(best) the allocation used (among the arms active after decisions and openings).
-    allocation_p_best: np.ndarray | None
 
 
 def apply_design(
@@ -333,5 +331,4 @@ def apply_design(
         stop=stop,
         stop_reason=codes.STOP_REASONS[outcome.stop_reason[0]] if stop else None,
         next_allocation=allocation,
-        allocation_p_best=allocation_p_best,
     )
