@@ -260,7 +260,7 @@ def read_trial_data(
     if kind == "csv":
         header, rows, problems = _read_csv(raw, file)
     else:
-        header, rows, problems = _read_parquet(path, file)
+        header, rows, problems = _read_parquet(raw, file)
     return _validate(
         file,
         hashlib.sha256(raw).hexdigest(),
@@ -334,11 +334,13 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_parquet(path: Path, file: str):
+def _read_parquet(raw: bytes, file: str):
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # The bytes already read (and hashed): what is parsed is what the hash describes.
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(raw))
     except Exception as exc:  # pyarrow raises several types for unreadable files
         raise DataFileError(
             [Problem(file, None, "", "cannot read Parquet file", got=str(exc))]
