@@ -42,6 +42,15 @@ def _mean(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), sd / np.sqrt(n)
 
 
+def _rmse(error: np.ndarray) -> tuple[float, float]:
+    """Root mean squared error and its MCSE by the delta method, se(mse) / (2 rmse)."""
+    rmse = float(np.sqrt(np.mean(error**2)))
+    se_mse = (
+        float(np.std(error**2, ddof=1) / np.sqrt(error.size)) if error.size > 1 else float("nan")
+    )
+    return rmse, se_mse / (2 * rmse) if rmse > 0 else float("nan")
+
+
 def _quantile(values: np.ndarray, q: float) -> tuple[float, float]:
     return float(np.quantile(values, q)), float("nan")
 
@@ -186,14 +195,7 @@ def operating_characteristics(
             if has.any():
                 error = diff[has] - true_diff
                 add(arm, "bias_diff", _mean(error))
-                rmse = float(np.sqrt(np.mean(error**2)))
-                # Delta method: se(rmse) = se(mse) / (2 rmse).
-                se_mse = (
-                    float(np.std(error**2, ddof=1) / np.sqrt(error.size))
-                    if error.size > 1
-                    else float("nan")
-                )
-                add(arm, "rmse_diff", (rmse, se_mse / (2 * rmse) if rmse > 0 else float("nan")))
+                add(arm, "rmse_diff", _rmse(error))
                 covered = (records.diff_lower[has, k] <= true_diff) & (
                     true_diff <= records.diff_upper[has, k]
                 )
@@ -235,12 +237,10 @@ def _log_hr_rows(
     if not has.any():
         return []
     error = np.log(estimate[has]) - np.log(true_hr)
-    rmse = float(np.sqrt(np.mean(error**2)))
-    se_mse = float(np.std(error**2, ddof=1) / np.sqrt(error.size)) if error.size > 1 else np.nan
     covered = (records.diff_lower[has, k] <= true_hr) & (true_hr <= records.diff_upper[has, k])
     rows = [
         MetricRow(design, truth, arm, "bias_log_hr", *_mean(error)),
-        MetricRow(design, truth, arm, "rmse_log_hr", rmse, se_mse / (2 * rmse) if rmse else np.nan),
+        MetricRow(design, truth, arm, "rmse_log_hr", *_rmse(error)),
         MetricRow(design, truth, arm, "coverage_hr", *_proportion(covered)),
     ]
     return rows
