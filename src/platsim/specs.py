@@ -54,14 +54,21 @@ def survival_truth(
     return survival.ProportionalHazards(control_truth, truth.hazard_ratio)
 
 
-def _survival_fields(scenario: Scenario, design: Design, truth_name: str) -> dict:
+def arm_survival_truths(scenario: Scenario, truth_name: str) -> dict[str, object]:
+    """arm id → the arm's survival truth (cumulative hazard) under `truth_name`; arms given
+    by a hazard ratio are relative to the control's truth."""
     truth = scenario.truths[truth_name]
     control = scenario.control_id
     control_truth = survival_truth(truth[control], None) if control is not None else None
-    truths = tuple(
-        control_truth if arm == control else survival_truth(truth[arm], control_truth)
+    return {
+        arm: control_truth if arm == control else survival_truth(truth[arm], control_truth)
         for arm in scenario.arm_ids
-    )
+    }
+
+
+def _survival_fields(scenario: Scenario, design: Design, truth_name: str) -> dict:
+    truth = scenario.truths[truth_name]
+    truths = tuple(arm_survival_truths(scenario, truth_name).values())
     default_dropout = scenario.endpoint.dropout_per_month
     looks = design.looks
     if looks.counts_events:

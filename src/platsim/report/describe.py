@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from platsim.scenario import defaults
 from platsim.scenario.schema import ArmTruth, Design, Scenario
-from platsim.specs import look_counts, survival_truth
+from platsim.specs import arm_survival_truths, look_counts
 from platsim.truth.survival import median_months
 
 
@@ -153,14 +153,10 @@ def describe_arm_truth(scenario: Scenario, truth_name: str, arm_id: str) -> str:
 
 def _survival_text(scenario: Scenario, truth_name: str, arm_id: str) -> str:
     """The survival form, and the implied median when the form does not state it."""
-    truths = scenario.truths[truth_name]
-    truth = truths[arm_id]
+    truth = scenario.truths[truth_name][arm_id]
     text = _survival_form(truth)
-    control = scenario.control_id
     try:
-        control_truth = survival_truth(truths[control], None) if control is not None else None
-        curve = control_truth if arm_id == control else survival_truth(truth, control_truth)
-        median = median_months(curve)
+        median = median_months(arm_survival_truths(scenario, truth_name)[arm_id])
         if truth.median is None and math.isfinite(median):
             text += f"; median {number(median, 1)} months"
     except (AssertionError, KeyError, ValueError, ZeroDivisionError):

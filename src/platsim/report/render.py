@@ -31,7 +31,7 @@ from platsim.results.summary import read_summary_csv
 from platsim.scenario.load import load_scenario, scenario_file_hash
 from platsim.scenario.schema import Scenario
 from platsim.simulate import write_atomically
-from platsim.specs import build_trial_spec
+from platsim.specs import arm_survival_truths
 from platsim.truth.survival import survival_function
 
 HTML_FILE = "report.html"
@@ -190,12 +190,10 @@ def _true_survival(results: SavedResults) -> dict[str, dict[str, Any]]:
     """truth → arm → months ↦ true survival probability (from the scenario, no simulation)."""
     scenario = results.scenario
     curves: dict[str, dict[str, Any]] = {}
-    design = results.designs[0]
     for truth in results.truths:
-        spec = build_trial_spec(scenario, design, truth)
         curves[truth] = {
             arm: (lambda months, t=t: survival_function(t, np.asarray(months, dtype=float)))
-            for arm, t in zip(spec.arm_ids, spec.survival_truths, strict=True)
+            for arm, t in arm_survival_truths(scenario, truth).items()
         }
     return curves
 
