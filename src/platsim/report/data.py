@@ -177,7 +177,6 @@ def columns_of(cls: type) -> tuple[str, ...]:
 
 def analysis_summary(records: TrialRecords, design: str, truth: str) -> list[AnalysisRow]:
     """One row per analysis index that some trial performed."""
-    n_sims = records.n_sims
     performed = records.analysis_n >= 0
     last = records.n_looks_done.astype(np.int64) - 1
     rows = []
@@ -196,7 +195,6 @@ def analysis_summary(records: TrialRecords, design: str, truth: str) -> list[Ana
                 median_months=float(np.median(records.analysis_months[done, j])),
             )
         )
-    assert n_sims > 0
     return rows
 
 

@@ -199,7 +199,6 @@ def allocation_figure(
             share = np.array([r.share_enrolling for r in first])
             ax.stairs(share, edges, baseline=None, color=NEUTRAL, linestyle=(0, (1, 1.5)), lw=1.6)
             ax.set_xlim(0, max(edges[-1], 1))
-        axes[0].set_ylabel("allocation probability")
         for index, ax in enumerate(axes):
             if index % 3 == 0:
                 ax.set_ylabel("allocation probability")
